@@ -1,0 +1,288 @@
+//! Phone numbers: the normalized type, the reasons a number is refused, and
+//! the fast-path-then-full-parser pipeline.
+
+use std::fmt;
+
+use super::phone_fast::{self, FastNumber, RegionMeta};
+use super::phonelib;
+use super::Strictness;
+use crate::id::AddressId;
+
+/// Longest input the phone parser looks at, in characters (as
+/// libphonenumber caps it).
+pub(crate) const MAX_INPUT_CHARS: usize = 250;
+
+/// A normalized phone number: its E.164 form and, if the input had one, an
+/// extension (which is not part of its identity).
+///
+/// # Example
+///
+/// ```
+/// use optout::{Normalizer, Region};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let n = Normalizer::new(Region::new("GB")?);
+/// let phone = n.phone("07911 123456")?;
+/// assert_eq!(phone.to_string(), "+447911123456");
+/// assert_eq!(phone.country_code(), 44);
+/// assert_eq!(phone.extension(), None);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Phone {
+    id: AddressId,
+    extension: Option<Box<str>>,
+}
+
+impl Phone {
+    /// `None` unless `digits` is in the phone id range.
+    pub(crate) fn new(digits: u64, extension: Option<Box<str>>) -> Option<Phone> {
+        let id = AddressId::from_phone_digits(digits)?;
+        Some(Phone { id, extension })
+    }
+
+    /// Returns the phone number behind a phone id, without an extension.
+    ///
+    /// Returns `None` for an email id.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use optout::{AddressId, Phone};
+    ///
+    /// let id = AddressId::from_phone_digits(14155550123).unwrap();
+    /// assert_eq!(Phone::from_id(id).unwrap().to_string(), "+14155550123");
+    /// assert!(Phone::from_id(AddressId::from_email_index(0)).is_none());
+    /// ```
+    pub fn from_id(id: AddressId) -> Option<Phone> {
+        Phone::new(id.phone_digits()?, None)
+    }
+
+    /// Returns the number's compact id: its E.164 digits as an integer.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use optout::Normalizer;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let phone = Normalizer::default().phone("+44 20 7946 0958")?;
+    /// assert_eq!(phone.id().get(), 442079460958);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn id(&self) -> AddressId {
+        self.id
+    }
+
+    /// Returns the E.164 digits as an integer (the id's value).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use optout::Normalizer;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// assert_eq!(Normalizer::default().phone("+33 6 12 34 56 78")?.digits(), 33612345678);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn digits(&self) -> u64 {
+        self.id.get()
+    }
+
+    /// Returns the E.164 form, `+` and digits.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use optout::{Normalizer, Region};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let n = Normalizer::new(Region::new("US")?);
+    /// assert_eq!(n.phone("tel:+1-415-555-0123")?.e164(), "+14155550123");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn e164(&self) -> String {
+        self.to_string()
+    }
+
+    /// Returns the country calling code.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use optout::Normalizer;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// assert_eq!(Normalizer::default().phone("+49 30 1234567")?.country_code(), 49);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn country_code(&self) -> u16 {
+        let mut s = [0u8; 20];
+        let text = digits_text(self.digits(), &mut s);
+        (1..=3)
+            .filter_map(|n| text.get(..n))
+            .filter_map(|head| std::str::from_utf8(head).ok()?.parse::<u16>().ok())
+            .find(|&cc| phone_fast::main_region(cc).is_some())
+            .unwrap_or(0)
+    }
+
+    /// Returns the extension, if the input had one (`ext. 42`, `x42`, …).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use optout::{Normalizer, Region};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let n = Normalizer::new(Region::new("US")?);
+    /// let phone = n.phone("(415) 555-0123 ext. 42")?;
+    /// assert_eq!(phone.extension(), Some("42"));
+    /// assert_eq!(phone.id(), n.phone("+14155550123")?.id());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn extension(&self) -> Option<&str> {
+        self.extension.as_deref()
+    }
+}
+
+impl fmt::Display for Phone {
+    /// Writes the E.164 form (the extension is not included).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "+{}", self.digits())
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Phone {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+fn digits_text(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    &buf[i..]
+}
+
+/// Why an input is not a usable phone number.
+///
+/// # Example
+///
+/// ```
+/// use optout::{Normalizer, PhoneReason, Region};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let n = Normalizer::new(Region::new("US")?);
+/// assert_eq!(n.phone("415 555"), Err(PhoneReason::TooShort));
+/// assert_eq!(n.phone("+999 123 456 789"), Err(PhoneReason::InvalidCountryCode));
+/// assert_eq!(PhoneReason::TooShort.to_string(), "too short");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
+pub enum PhoneReason {
+    /// Nothing but whitespace.
+    Empty,
+    /// Longer than 250 characters.
+    InputTooLong,
+    /// Not a phone number at all.
+    NotANumber,
+    /// The country calling code is unknown, or the number is written
+    /// nationally and no default region was given.
+    InvalidCountryCode,
+    /// Shorter than any number of its country.
+    TooShort,
+    /// Longer than any number of its country.
+    TooLong,
+    /// Between the shortest and longest lengths of its country, but of no
+    /// length its numbers have.
+    InvalidLength,
+    /// A local number that needs its area code.
+    LocalOnly,
+    /// Possible, but not a valid number under the metadata (only with
+    /// [`Strictness::Valid`]).
+    NotValid,
+}
+
+impl fmt::Display for PhoneReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PhoneReason::Empty => "empty",
+            PhoneReason::InputTooLong => "longer than 250 characters",
+            PhoneReason::NotANumber => "not a phone number",
+            PhoneReason::InvalidCountryCode => "invalid or missing country calling code",
+            PhoneReason::TooShort => "too short",
+            PhoneReason::TooLong => "too long",
+            PhoneReason::InvalidLength => "invalid length for its country",
+            PhoneReason::LocalOnly => "local number without area code",
+            PhoneReason::NotValid => "not a valid number",
+        })
+    }
+}
+
+impl std::error::Error for PhoneReason {}
+
+/// What the phone pipeline needs from a normalizer.
+pub(crate) struct PhoneContext {
+    pub(crate) region: Option<&'static RegionMeta>,
+    pub(crate) lib_region: Option<rlibphonenumber::enums::Region>,
+    pub(crate) strictness: Strictness,
+}
+
+/// Normalizes one phone number: fast path first, full parser otherwise.
+pub(crate) fn normalize(input: &str, ctx: &PhoneContext) -> Result<Phone, PhoneReason> {
+    let input = input.trim();
+    if input.is_empty() {
+        return Err(PhoneReason::Empty);
+    }
+    if input.len() > MAX_INPUT_CHARS && input.chars().count() > MAX_INPUT_CHARS {
+        return Err(PhoneReason::InputTooLong);
+    }
+    if let Some(fast) = phone_fast::parse(input, ctx.region) {
+        return fast.and_then(|number| finish_fast(number, ctx.strictness));
+    }
+    full(input, ctx)
+}
+
+/// The full parser alone (also the judge in the differential tests).
+pub(crate) fn full(input: &str, ctx: &PhoneContext) -> Result<Phone, PhoneReason> {
+    let valid = ctx.strictness == Strictness::Valid;
+    let parsed = phonelib::parse(input, ctx.lib_region, valid)?;
+    Phone::new(parsed.digits, parsed.extension).ok_or(PhoneReason::TooLong)
+}
+
+fn finish_fast(number: FastNumber, strictness: Strictness) -> Result<Phone, PhoneReason> {
+    if strictness == Strictness::Valid && !phonelib::is_valid(&number) {
+        return Err(PhoneReason::NotValid);
+    }
+    Phone::new(number.digits, None).ok_or(PhoneReason::TooLong)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn country_code_from_digits() {
+        for (digits, cc) in [(14155550123, 1), (447911123456, 44), (3716123456, 371), (8006123456, 800)] {
+            assert_eq!(Phone::new(digits, None).unwrap().country_code(), cc);
+        }
+    }
+}

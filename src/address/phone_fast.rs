@@ -1,0 +1,423 @@
+//! The regex-free fast path for phone numbers.
+//!
+//! It handles ASCII input made of digits, an optional leading `+` and the
+//! separators `space - . ( )`: strict E.164, international layouts
+//! (`+44 20 7946 0958`, `00 49 30 1234567` with the region's exit code) and
+//! national layouts (`(415) 555-0123`, `07911 123456`). It replays the
+//! decisions of libphonenumber's parser using the table in `phone_meta`,
+//! derived from the same metadata, and answers only where those decisions
+//! are settled without a regular expression; everything else goes to the
+//! full parser. The differential tests hold it to the full parser's answer.
+
+use super::phone::PhoneReason;
+use super::phone_meta::{MAIN_REGION, REGIONS};
+
+/// What the fast path knows about one region of the metadata.
+#[derive(Debug)]
+pub(crate) struct RegionMeta {
+    /// Region code (`"001"` for non-geographic entities).
+    pub(crate) code: &'static str,
+    /// Country calling code.
+    pub(crate) cc: u16,
+    /// Possible national number lengths (bit n = length n).
+    pub(crate) possible: u32,
+    /// Lengths that are possible only for local dialling.
+    pub(crate) local_only: u32,
+    /// Digits a non-empty national prefix match can start with.
+    pub(crate) np_first: u16,
+    /// The exact strings the national prefix pattern matches, when finite and
+    /// free of a transform rule.
+    pub(crate) np_literals: Option<&'static [&'static str]>,
+    /// Digits a non-empty international (exit) prefix match can start with.
+    pub(crate) idd_first: u16,
+    /// The exact strings the exit prefix pattern matches, when finite.
+    pub(crate) idd_literals: Option<&'static [&'static str]>,
+    /// Digits the general national number pattern can start with.
+    pub(crate) gen_first: u16,
+}
+
+/// The longest digit string the fast path looks at: a phone id has at most
+/// 19 digits, and an exit code adds up to 4 (longer inputs go to the full
+/// parser).
+const MAX_DIGITS: usize = 24;
+const MIN_LENGTH_FOR_NSN: usize = 2;
+const MAX_LENGTH_FOR_NSN: usize = 17;
+
+/// Region index for each country calling code (`u16::MAX` = none).
+static CC_INDEX: [u16; 1000] = {
+    let mut table = [u16::MAX; 1000];
+    let mut i = 0;
+    while i < MAIN_REGION.len() {
+        let (cc, region) = MAIN_REGION[i];
+        table[cc as usize] = region;
+        i += 1;
+    }
+    table
+};
+
+/// Looks up a region's row by its two-letter code.
+pub(crate) fn region_meta(code: &str) -> Option<&'static RegionMeta> {
+    REGIONS
+        .binary_search_by(|r| r.code.cmp(code))
+        .ok()
+        .and_then(|i| REGIONS.get(i))
+}
+
+/// The main region's row for a country calling code.
+pub(crate) fn main_region(cc: u16) -> Option<&'static RegionMeta> {
+    let index = *CC_INDEX.get(usize::from(cc))?;
+    REGIONS.get(usize::from(index))
+}
+
+/// Every row, for tests and region listings.
+pub(crate) fn regions() -> &'static [RegionMeta] {
+    REGIONS
+}
+
+/// The outcome of a length check, as libphonenumber's `TestNumberLength`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Length {
+    Possible,
+    LocalOnly,
+    TooShort,
+    TooLong,
+    Invalid,
+}
+
+pub(crate) fn test_length(len: usize, possible: u32, local_only: u32) -> Length {
+    if possible == 0 {
+        return Length::Invalid;
+    }
+    if len >= 32 {
+        return Length::TooLong;
+    }
+    let bit = 1u32 << len;
+    if local_only & bit != 0 {
+        return Length::LocalOnly;
+    }
+    let min = possible.trailing_zeros() as usize;
+    let max = 31 - possible.leading_zeros() as usize;
+    if min == len {
+        Length::Possible
+    } else if min > len {
+        Length::TooShort
+    } else if max < len {
+        Length::TooLong
+    } else if possible & bit != 0 {
+        Length::Possible
+    } else {
+        Length::Invalid
+    }
+}
+
+impl Length {
+    /// The per-recipient reason for a length that is not possible.
+    pub(crate) fn reason(self) -> Option<PhoneReason> {
+        match self {
+            Length::Possible => None,
+            Length::LocalOnly => Some(PhoneReason::LocalOnly),
+            Length::TooShort => Some(PhoneReason::TooShort),
+            Length::TooLong => Some(PhoneReason::TooLong),
+            Length::Invalid => Some(PhoneReason::InvalidLength),
+        }
+    }
+}
+
+/// A number the fast path parsed: country calling code and national
+/// significant number, as the full parser would produce them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct FastNumber {
+    pub(crate) cc: u16,
+    /// National significant number, leading zeros included.
+    pub(crate) nsn: u64,
+    pub(crate) nsn_len: u8,
+    /// The E.164 digits as an integer (the phone id).
+    pub(crate) digits: u64,
+}
+
+impl FastNumber {
+    /// Leading zeros of the national number, as libphonenumber records them
+    /// (an all-zero number keeps its last zero).
+    pub(crate) fn leading_zeros(&self) -> u32 {
+        let len = u32::from(self.nsn_len);
+        if self.nsn == 0 {
+            return len.saturating_sub(1);
+        }
+        let digits = self.nsn.ilog10() + 1;
+        len.saturating_sub(digits)
+    }
+}
+
+/// Digits collected from the input, as values 0–9.
+struct Digits {
+    buf: [u8; MAX_DIGITS],
+    len: usize,
+}
+
+impl Digits {
+    fn as_slice(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or(&[])
+    }
+}
+
+/// Runs the fast path. `None` means "ask the full parser".
+///
+/// `input` must already be trimmed and at most the input length cap.
+pub(crate) fn parse(input: &str, region: Option<&RegionMeta>) -> Option<Result<FastNumber, PhoneReason>> {
+    let bytes = input.as_bytes();
+    let (plus, rest) = match bytes.split_first() {
+        Some((b'+', rest)) => (true, rest),
+        _ => (false, bytes),
+    };
+    let mut digits = Digits { buf: [0; MAX_DIGITS], len: 0 };
+    let mut letters = false;
+    for &b in rest {
+        match b {
+            b'0'..=b'9' => {
+                *digits.buf.get_mut(digits.len)? = b - b'0';
+                digits.len += 1;
+            }
+            b' ' | b'-' | b'.' | b'(' | b')' => {}
+            _ if b.is_ascii() && !b.is_ascii_digit() && b != b'+' => letters = true,
+            _ => return None,
+        }
+    }
+    if letters {
+        // With no digit and no '+' there is nothing that can start a number;
+        // anything else with letters (vanity numbers, extensions) is the full
+        // parser's.
+        if digits.len == 0 && !plus {
+            return Some(Err(PhoneReason::NotANumber));
+        }
+        return None;
+    }
+    let d = digits.as_slice();
+    if d.len() < 4 {
+        return None;
+    }
+    if plus {
+        return international(d);
+    }
+    national(d, region?)
+}
+
+/// `+` or exit code followed by `d`: country calling code, then the national
+/// number, which the parser checks against the main region's national
+/// prefix.
+fn international(d: &[u8]) -> Option<Result<FastNumber, PhoneReason>> {
+    if d.len() <= MIN_LENGTH_FOR_NSN || d.first() == Some(&0) {
+        return None;
+    }
+    let (cc, meta, nsn) = (1..=3).find_map(|n| {
+        let (head, tail) = d.split_at_checked(n)?;
+        let cc = u16::try_from(value(head)?).ok()?;
+        main_region(cc).map(|meta| (cc, meta, tail))
+    })?;
+    if starts_with_any(nsn, meta.np_first) {
+        return None;
+    }
+    finish(cc, nsn)
+}
+
+/// Digits without `+`, read with the caller's default region.
+fn national(d: &[u8], region: &RegionMeta) -> Option<Result<FastNumber, PhoneReason>> {
+    if starts_with_any(d, region.idd_first) {
+        match unique_prefix(d, region.idd_literals?)? {
+            Some(idd) => {
+                let rest = d.get(idd.len()..)?;
+                // The parser does not treat it as an exit code when a 0
+                // follows (country codes never start with 0).
+                if rest.first() == Some(&0) || rest.len() <= MIN_LENGTH_FOR_NSN {
+                    return None;
+                }
+                return international(rest);
+            }
+            None => {} // the exit code pattern cannot match here
+        }
+    }
+    let cc_digits = digits_of(region.cc);
+    if let Some(after_cc) = d.strip_prefix(cc_digits.as_slice()) {
+        // The parser strips the region's own country code from a number
+        // without `+` only after comparing patterns, unless the whole number
+        // is too long for the region: only that case is settled here.
+        if test_length(d.len(), region.possible, region.local_only) != Length::TooLong {
+            return None;
+        }
+        let main = main_region(region.cc)?;
+        if after_cc.is_empty() || starts_with_any(after_cc, region.np_first | main.np_first) {
+            return None;
+        }
+        return finish(region.cc, after_cc);
+    }
+    let nsn = strip_national_prefix(d, region)?;
+    finish(region.cc, nsn)
+}
+
+/// The national number left after the parser's national prefix step, or
+/// `None` when that step depends on a pattern match.
+fn strip_national_prefix<'a>(d: &'a [u8], region: &RegionMeta) -> Option<&'a [u8]> {
+    if !starts_with_any(d, region.np_first) {
+        return Some(d);
+    }
+    let Some(prefix) = unique_prefix(d, region.np_literals?)? else {
+        return Some(d); // the prefix pattern cannot match
+    };
+    if prefix.is_empty() {
+        return Some(d);
+    }
+    // The parser keeps the prefix when the whole number matches the general
+    // pattern and the rest does not; rule that out by the first digit.
+    if starts_with_any(d, region.gen_first) {
+        return None;
+    }
+    let stripped = d.get(prefix.len()..)?;
+    match test_length(stripped.len(), region.possible, region.local_only) {
+        Length::Possible | Length::TooLong => Some(stripped),
+        _ => Some(d),
+    }
+}
+
+fn finish(cc: u16, nsn: &[u8]) -> Option<Result<FastNumber, PhoneReason>> {
+    if nsn.len() < MIN_LENGTH_FOR_NSN || nsn.len() > MAX_LENGTH_FOR_NSN {
+        return None;
+    }
+    let meta = main_region(cc)?;
+    if let Some(reason) = test_length(nsn.len(), meta.possible, meta.local_only).reason() {
+        return Some(Err(reason));
+    }
+    let cc_digits = digits_of(cc);
+    let digits = value(cc_digits.as_slice().iter().chain(nsn))?;
+    Some(Ok(FastNumber {
+        cc,
+        nsn: value(nsn)?,
+        nsn_len: u8::try_from(nsn.len()).ok()?,
+        digits,
+    }))
+}
+
+fn starts_with_any(d: &[u8], set: u16) -> bool {
+    d.first().is_some_and(|&first| set & (1 << first) != 0)
+}
+
+/// Among `literals`, the one that is a prefix of `d`: `Some(None)` if none
+/// is, `None` if several are (the match would depend on the pattern's
+/// preference order).
+fn unique_prefix(d: &[u8], literals: &'static [&'static str]) -> Option<Option<&'static str>> {
+    let mut found = None;
+    for &lit in literals {
+        let is_prefix = lit.len() <= d.len()
+            && lit.bytes().zip(d).all(|(l, &x)| l.wrapping_sub(b'0') == x);
+        if is_prefix {
+            if found.is_some() {
+                return None;
+            }
+            found = Some(lit);
+        }
+    }
+    Some(found)
+}
+
+/// The decimal digits of a country calling code (at most 3).
+fn digits_of(cc: u16) -> Digits {
+    let mut out = Digits { buf: [0; MAX_DIGITS], len: 0 };
+    let mut tmp = [0u8; 5];
+    let mut n = cc;
+    let mut k = 0;
+    loop {
+        tmp[k] = (n % 10) as u8;
+        k += 1;
+        n /= 10;
+        if n == 0 || k == tmp.len() {
+            break;
+        }
+    }
+    while k > 0 {
+        k -= 1;
+        out.buf[out.len] = tmp[k];
+        out.len += 1;
+    }
+    out
+}
+
+/// Reads digit values as an integer; `None` on overflow.
+fn value<'a>(d: impl IntoIterator<Item = &'a u8>) -> Option<u64> {
+    d.into_iter()
+        .try_fold(0u64, |acc, &x| acc.checked_mul(10)?.checked_add(u64::from(x)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn us() -> &'static RegionMeta {
+        region_meta("US").unwrap()
+    }
+
+    fn gb() -> &'static RegionMeta {
+        region_meta("GB").unwrap()
+    }
+
+    fn ok(input: &str, region: Option<&RegionMeta>) -> u64 {
+        match parse(input, region) {
+            Some(Ok(n)) => n.digits,
+            other => panic!("{input}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn strict_e164() {
+        assert_eq!(ok("+14155550123", None), 14155550123);
+        assert_eq!(ok("+447911123456", None), 447911123456);
+        assert_eq!(ok("+390612345678", None), 390612345678);
+    }
+
+    #[test]
+    fn national_layouts() {
+        assert_eq!(ok("(415) 555-0123", Some(us())), 14155550123);
+        assert_eq!(ok("1 415 555 0123", Some(us())), 14155550123);
+        assert_eq!(ok("07911 123456", Some(gb())), 447911123456);
+        assert_eq!(ok("011 44 20 7946 0958", Some(us())), 442079460958);
+        assert_eq!(ok("0049 30 1234567", Some(gb())), 49301234567);
+    }
+
+    #[test]
+    fn declines_what_needs_a_regex() {
+        // A national prefix after the country code (Brazil strips it).
+        assert_eq!(parse("+55087424029418", None), None);
+        // Letters, extensions, non-ASCII.
+        assert_eq!(parse("1-800-FLOWERS", Some(us())), None);
+        assert_eq!(parse("+1 415 555 0123 ext 12", None), None);
+        assert_eq!(parse("＋14155550123", None), None);
+        // A national number without a region.
+        assert_eq!(parse("4155550123", None), None);
+    }
+
+    #[test]
+    fn length_reasons() {
+        assert_eq!(parse("+1415555012", None), Some(Err(PhoneReason::TooShort)));
+        assert_eq!(parse("+141555501234", None), Some(Err(PhoneReason::TooLong)));
+        assert_eq!(parse("555-0123", Some(us())), Some(Err(PhoneReason::LocalOnly)));
+        assert_eq!(parse("hello", Some(us())), Some(Err(PhoneReason::NotANumber)));
+    }
+
+    #[test]
+    fn test_length_matches_libphonenumber_rules() {
+        let possible = 1 << 7 | 1 << 9 | 1 << 10;
+        let local = 1 << 5;
+        assert_eq!(test_length(9, possible, local), Length::Possible);
+        assert_eq!(test_length(8, possible, local), Length::Invalid);
+        assert_eq!(test_length(6, possible, local), Length::TooShort);
+        assert_eq!(test_length(5, possible, local), Length::LocalOnly);
+        assert_eq!(test_length(11, possible, local), Length::TooLong);
+        assert_eq!(test_length(3, 0, 0), Length::Invalid);
+    }
+
+    #[test]
+    fn leading_zeros() {
+        let n = |nsn, nsn_len| FastNumber { cc: 39, nsn, nsn_len, digits: 0 };
+        assert_eq!(n(612345678, 10).leading_zeros(), 1);
+        assert_eq!(n(5, 3).leading_zeros(), 2);
+        assert_eq!(n(0, 3).leading_zeros(), 2);
+        assert_eq!(n(123, 3).leading_zeros(), 0);
+    }
+}

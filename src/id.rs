@@ -1,0 +1,429 @@
+//! The compact id scheme.
+//!
+//! Every normalized address maps to one `u64`:
+//!
+//! * a phone number's id is the digits of its E.164 form read as an
+//!   integer (`+14155550123` → `14155550123`). Country calling codes form a
+//!   prefix-free code and never start with `0`, so distinct numbers get
+//!   distinct ids, and any service (or a SQL query) computes the same id
+//!   without a shared dictionary. The phone metadata allows national
+//!   numbers of up to 17 digits, so a phone id has at most 19 digits and is
+//!   below 10^19;
+//! * an email address's id is `0xFFFF_FFFF_0000_0000 + index`, where `index`
+//!   is the address's position in an [`EmailTable`], the interner kept by
+//!   the store and saved with it. All email ids share one 32-bit high word,
+//!   so a roaring treemap stores them as one dense bitmap, and the range sits
+//!   above every phone id, so the two never collide.
+//!
+//! Dense indexes beat hashing emails to 64 bits on both counts that matter
+//! here: they cost about 2 bytes per address in a roaring bitmap against
+//! about 8 for scattered 64-bit hashes, and they cannot collide.
+
+use std::fmt;
+
+use indexmap::IndexSet;
+
+use crate::address::Email;
+
+/// The first email id; phone ids are all below it.
+const EMAIL_BASE: u64 = 0xFFFF_FFFF_0000_0000;
+/// Exclusive upper bound of phone ids (19 digits).
+const PHONE_LIMIT: u64 = 10_000_000_000_000_000_000;
+
+/// The compact, stable id of a normalized address.
+///
+/// See the [module documentation](crate#compact-ids) for the scheme.
+///
+/// # Example
+///
+/// ```
+/// use optout::{AddressId, Normalizer, Region};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let normalizer = Normalizer::new(Region::new("US")?);
+/// let phone = normalizer.phone("(415) 555-0123")?;
+/// assert_eq!(phone.id(), AddressId::from_phone_digits(14155550123).unwrap());
+/// assert_eq!(phone.id().get(), 14155550123);
+/// assert!(phone.id().is_phone());
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "u64", into = "u64"))]
+pub struct AddressId(u64);
+
+impl AddressId {
+    /// Returns the id of the phone number whose E.164 digits are `digits`,
+    /// or `None` if `digits` is zero or has more than 19 digits.
+    ///
+    /// No metadata is consulted: this only places the value in the phone
+    /// range. Use [`Normalizer::phone`](crate::Normalizer::phone) to go from
+    /// text to a checked number.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use optout::AddressId;
+    ///
+    /// let id = AddressId::from_phone_digits(447911123456).unwrap();
+    /// assert!(id.is_phone());
+    /// assert!(AddressId::from_phone_digits(0).is_none());
+    /// ```
+    pub const fn from_phone_digits(digits: u64) -> Option<AddressId> {
+        if digits == 0 || digits >= PHONE_LIMIT {
+            None
+        } else {
+            Some(AddressId(digits))
+        }
+    }
+
+    /// Returns the id of the email address at `index` in an [`EmailTable`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use optout::AddressId;
+    ///
+    /// let id = AddressId::from_email_index(7);
+    /// assert!(id.is_email());
+    /// assert_eq!(id.email_index(), Some(7));
+    /// ```
+    pub const fn from_email_index(index: u32) -> AddressId {
+        AddressId(EMAIL_BASE | index as u64)
+    }
+
+    /// Returns the id for a raw value, or `None` if the value is in neither
+    /// the phone nor the email range.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use optout::AddressId;
+    ///
+    /// assert!(AddressId::new(14155550123).is_some());
+    /// assert!(AddressId::new(0xFFFF_FFFF_0000_0001).is_some());
+    /// assert!(AddressId::new(0).is_none());
+    /// assert!(AddressId::new(u64::MAX / 2 + 1).is_none()); // between the ranges
+    /// ```
+    pub const fn new(value: u64) -> Option<AddressId> {
+        if value >= EMAIL_BASE {
+            Some(AddressId(value))
+        } else {
+            AddressId::from_phone_digits(value)
+        }
+    }
+
+    /// Returns the raw value.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use optout::AddressId;
+    ///
+    /// assert_eq!(AddressId::from_phone_digits(33612345678).unwrap().get(), 33612345678);
+    /// ```
+    pub const fn get(self) -> u64 {
+        self.0
+    }
+
+    /// Returns `true` for a phone number's id.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use optout::AddressId;
+    ///
+    /// assert!(AddressId::from_phone_digits(33612345678).unwrap().is_phone());
+    /// assert!(!AddressId::from_email_index(0).is_phone());
+    /// ```
+    pub const fn is_phone(self) -> bool {
+        self.0 < EMAIL_BASE
+    }
+
+    /// Returns `true` for an email address's id.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use optout::AddressId;
+    ///
+    /// assert!(AddressId::from_email_index(0).is_email());
+    /// ```
+    pub const fn is_email(self) -> bool {
+        self.0 >= EMAIL_BASE
+    }
+
+    /// Returns the E.164 digits of a phone id.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use optout::AddressId;
+    ///
+    /// let id = AddressId::from_phone_digits(14155550123).unwrap();
+    /// assert_eq!(id.phone_digits(), Some(14155550123));
+    /// assert_eq!(AddressId::from_email_index(3).phone_digits(), None);
+    /// ```
+    pub const fn phone_digits(self) -> Option<u64> {
+        if self.is_phone() { Some(self.0) } else { None }
+    }
+
+    /// Returns the [`EmailTable`] index of an email id.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use optout::AddressId;
+    ///
+    /// assert_eq!(AddressId::from_email_index(3).email_index(), Some(3));
+    /// ```
+    pub const fn email_index(self) -> Option<u32> {
+        if self.is_email() {
+            // The low 32 bits are the index; the high word is all ones.
+            Some(self.0 as u32)
+        } else {
+            None
+        }
+    }
+}
+
+impl fmt::Display for AddressId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.email_index() {
+            Some(index) => write!(f, "email#{index}"),
+            None => write!(f, "+{}", self.0),
+        }
+    }
+}
+
+impl From<AddressId> for u64 {
+    fn from(id: AddressId) -> u64 {
+        id.0
+    }
+}
+
+/// The error returned when a `u64` is not a valid [`AddressId`].
+///
+/// # Example
+///
+/// ```
+/// use optout::AddressId;
+///
+/// let err = AddressId::try_from(0u64).unwrap_err();
+/// assert_eq!(err.to_string(), "0 is not an address id");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0} is not an address id")]
+pub struct InvalidId(pub u64);
+
+impl TryFrom<u64> for AddressId {
+    type Error = InvalidId;
+
+    fn try_from(value: u64) -> Result<AddressId, InvalidId> {
+        AddressId::new(value).ok_or(InvalidId(value))
+    }
+}
+
+/// Interns canonical email addresses into dense indexes, which become
+/// their [`AddressId`]s.
+///
+/// Indexes are handed out in insertion order and never reused, so an id
+/// stays valid for the life of the table (and, through a snapshot, across
+/// processes). Looking up an address that was never interned does not add
+/// it.
+///
+/// # Example
+///
+/// ```
+/// use optout::{EmailTable, Normalizer};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let normalizer = Normalizer::default();
+/// let mut table = EmailTable::new();
+/// let ann = normalizer.email("Ann@Example.com")?;
+/// let id = table.intern(&ann)?;
+/// assert_eq!(table.intern(&normalizer.email(" ann@EXAMPLE.COM ")?)?, id);
+/// assert_eq!(table.email(id), Some(&ann));
+/// assert_eq!(table.id(&normalizer.email("bob@example.com")?), None);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct EmailTable {
+    emails: IndexSet<Email, foldhash::fast::RandomState>,
+}
+
+impl EmailTable {
+    /// Creates an empty table.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let table = optout::EmailTable::new();
+    /// assert!(table.is_empty());
+    /// ```
+    pub fn new() -> EmailTable {
+        EmailTable::default()
+    }
+
+    /// Returns the id of `email`, adding it if it is new.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`Error::EmailTableFull`](crate::Error::EmailTableFull) once
+    /// 2^32 addresses are interned; the table is left unchanged.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use optout::{EmailTable, Normalizer};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut table = EmailTable::new();
+    /// let id = table.intern(&Normalizer::default().email("a@example.com")?)?;
+    /// assert_eq!(id.email_index(), Some(0));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn intern(&mut self, email: &Email) -> Result<AddressId, crate::Error> {
+        if let Some(index) = self.emails.get_index_of(email.as_str()) {
+            return Ok(index_to_id(index));
+        }
+        let index = u32::try_from(self.emails.len()).map_err(|_| crate::Error::EmailTableFull)?;
+        self.emails.insert(email.clone());
+        Ok(AddressId::from_email_index(index))
+    }
+
+    /// Returns the id of `email` if it has been interned.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use optout::{EmailTable, Normalizer};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let email = Normalizer::default().email("a@example.com")?;
+    /// let mut table = EmailTable::new();
+    /// assert_eq!(table.id(&email), None);
+    /// let id = table.intern(&email)?;
+    /// assert_eq!(table.id(&email), Some(id));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn id(&self, email: &Email) -> Option<AddressId> {
+        self.id_of_str(email.as_str())
+    }
+
+    /// Returns the id of an already canonical address string.
+    pub(crate) fn id_of_str(&self, canonical: &str) -> Option<AddressId> {
+        self.emails.get_index_of(canonical).map(index_to_id)
+    }
+
+    /// Returns the address behind an email id.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use optout::{AddressId, EmailTable, Normalizer};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let email = Normalizer::default().email("a@example.com")?;
+    /// let mut table = EmailTable::new();
+    /// let id = table.intern(&email)?;
+    /// assert_eq!(table.email(id).map(|e| e.as_str()), Some("a@example.com"));
+    /// assert_eq!(table.email(AddressId::from_email_index(9)), None);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn email(&self, id: AddressId) -> Option<&Email> {
+        let index = usize::try_from(id.email_index()?).ok()?;
+        self.emails.get_index(index)
+    }
+
+    /// Returns the number of interned addresses.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(optout::EmailTable::new().len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.emails.len()
+    }
+
+    /// Returns `true` if no address has been interned.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert!(optout::EmailTable::new().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.emails.is_empty()
+    }
+
+    /// Iterates over `(id, address)` pairs in index order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use optout::{EmailTable, Normalizer};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let n = Normalizer::default();
+    /// let mut table = EmailTable::new();
+    /// table.intern(&n.email("a@example.com")?)?;
+    /// table.intern(&n.email("b@example.com")?)?;
+    /// let all: Vec<String> = table.iter().map(|(_, e)| e.to_string()).collect();
+    /// assert_eq!(all, ["a@example.com", "b@example.com"]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (AddressId, &Email)> + '_ {
+        self.emails.iter().enumerate().map(|(i, e)| (index_to_id(i), e))
+    }
+}
+
+impl PartialEq for EmailTable {
+    fn eq(&self, other: &EmailTable) -> bool {
+        self.emails.len() == other.emails.len()
+            && self.emails.iter().zip(other.emails.iter()).all(|(a, b)| a == b)
+    }
+}
+
+impl Eq for EmailTable {}
+
+fn index_to_id(index: usize) -> AddressId {
+    // `intern` refuses to grow past u32::MAX entries, so every index fits.
+    AddressId::from_email_index(index as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_do_not_overlap() {
+        let largest_phone = AddressId::from_phone_digits(PHONE_LIMIT - 1).unwrap();
+        let smallest_email = AddressId::from_email_index(0);
+        assert!(largest_phone < smallest_email);
+        assert!(largest_phone.is_phone() && smallest_email.is_email());
+        assert!(AddressId::from_phone_digits(PHONE_LIMIT).is_none());
+        assert_eq!(AddressId::from_email_index(u32::MAX).get(), u64::MAX);
+    }
+
+    #[test]
+    fn new_rejects_the_gap_and_zero() {
+        assert_eq!(AddressId::new(0), None);
+        assert_eq!(AddressId::new(PHONE_LIMIT), None);
+        assert_eq!(AddressId::new(EMAIL_BASE - 1), None);
+        assert_eq!(AddressId::new(EMAIL_BASE), Some(AddressId::from_email_index(0)));
+    }
+
+    #[test]
+    fn display_distinguishes_kinds() {
+        assert_eq!(AddressId::from_phone_digits(14155550123).unwrap().to_string(), "+14155550123");
+        assert_eq!(AddressId::from_email_index(5).to_string(), "email#5");
+    }
+}
