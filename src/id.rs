@@ -104,7 +104,7 @@ impl AddressId {
     /// assert!(AddressId::new(14155550123).is_some());
     /// assert!(AddressId::new(0xFFFF_FFFF_0000_0001).is_some());
     /// assert!(AddressId::new(0).is_none());
-    /// assert!(AddressId::new(u64::MAX / 2 + 1).is_none()); // between the ranges
+    /// assert!(AddressId::new(10_000_000_000_000_000_000).is_none()); // between the ranges
     /// ```
     pub const fn new(value: u64) -> Option<AddressId> {
         if value >= EMAIL_BASE {
@@ -381,14 +381,21 @@ impl EmailTable {
     /// # }
     /// ```
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (AddressId, &Email)> + '_ {
-        self.emails.iter().enumerate().map(|(i, e)| (index_to_id(i), e))
+        self.emails
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (index_to_id(i), e))
     }
 }
 
 impl PartialEq for EmailTable {
     fn eq(&self, other: &EmailTable) -> bool {
         self.emails.len() == other.emails.len()
-            && self.emails.iter().zip(other.emails.iter()).all(|(a, b)| a == b)
+            && self
+                .emails
+                .iter()
+                .zip(other.emails.iter())
+                .all(|(a, b)| a == b)
     }
 }
 
@@ -418,12 +425,20 @@ mod tests {
         assert_eq!(AddressId::new(0), None);
         assert_eq!(AddressId::new(PHONE_LIMIT), None);
         assert_eq!(AddressId::new(EMAIL_BASE - 1), None);
-        assert_eq!(AddressId::new(EMAIL_BASE), Some(AddressId::from_email_index(0)));
+        assert_eq!(
+            AddressId::new(EMAIL_BASE),
+            Some(AddressId::from_email_index(0))
+        );
     }
 
     #[test]
     fn display_distinguishes_kinds() {
-        assert_eq!(AddressId::from_phone_digits(14155550123).unwrap().to_string(), "+14155550123");
+        assert_eq!(
+            AddressId::from_phone_digits(14155550123)
+                .unwrap()
+                .to_string(),
+            "+14155550123"
+        );
         assert_eq!(AddressId::from_email_index(5).to_string(), "email#5");
     }
 }

@@ -67,15 +67,23 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 #![warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+#![cfg_attr(
+    test,
+    allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
 
 mod address;
 mod error;
 mod id;
 
 pub use address::{
-    Address, AddressKind, Email, EmailAliases, EmailReason, Invalid, Normalizer, NormalizerBuilder, Phone,
-    PhoneReason, Region, Strictness,
+    Address, AddressKind, Email, EmailAliases, EmailReason, Invalid, Normalizer, NormalizerBuilder,
+    Phone, PhoneReason, Region, Strictness,
 };
 pub use error::{Error, Result};
 pub use id::{AddressId, EmailTable, InvalidId};
+
+/// The README's examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -2,10 +2,10 @@
 //! exactly what the full parser answers; and the fast path's table must
 //! agree with the library it was generated from.
 
+use super::Strictness;
 use super::phone::{self, PhoneContext, PhoneReason};
 use super::phone_fast::{self, Length, RegionMeta};
 use super::phonelib;
-use super::Strictness;
 
 /// A small deterministic generator (xorshift64*), so failures reproduce.
 struct Rng(u64);
@@ -60,10 +60,15 @@ fn compare(input: &str, region: Option<&'static RegionMeta>) -> bool {
 #[test]
 fn table_matches_library_calling_codes_and_main_regions() {
     let codes = phonelib::calling_codes();
-    assert!(codes.len() > 200, "library reports {} calling codes", codes.len());
+    assert!(
+        codes.len() > 200,
+        "library reports {} calling codes",
+        codes.len()
+    );
     for cc in &codes {
         let cc16 = u16::try_from(*cc).unwrap();
-        let meta = phone_fast::main_region(cc16).unwrap_or_else(|| panic!("no table row for +{cc}"));
+        let meta =
+            phone_fast::main_region(cc16).unwrap_or_else(|| panic!("no table row for +{cc}"));
         assert_eq!(meta.cc, cc16);
         let lib_main = phonelib::main_region_code(*cc).unwrap();
         let ours = if meta.code == "001" { "001" } else { meta.code };
@@ -71,7 +76,10 @@ fn table_matches_library_calling_codes_and_main_regions() {
     }
     for cc in 0..1000u16 {
         if phone_fast::main_region(cc).is_some() {
-            assert!(codes.contains(&i32::from(cc)), "table has +{cc}, library does not");
+            assert!(
+                codes.contains(&i32::from(cc)),
+                "table has +{cc}, library does not"
+            );
         }
     }
 }
@@ -100,7 +108,10 @@ fn table_lengths_match_library_for_every_calling_code() {
 #[test]
 fn table_was_generated_from_the_pinned_library_version() {
     let manifest = include_str!("../../Cargo.toml");
-    let pin = format!("rlibphonenumber = \"={}\"", super::phone_meta::SOURCE_VERSION);
+    let pin = format!(
+        "rlibphonenumber = \"={}\"",
+        super::phone_meta::SOURCE_VERSION
+    );
     assert!(
         manifest.contains(&pin),
         "Cargo.toml must pin {pin}; regenerate src/address/phone_meta.rs with tools/phonemeta after an upgrade"
@@ -110,7 +121,9 @@ fn table_was_generated_from_the_pinned_library_version() {
 /// Regions used as defaults when reading every example number.
 fn default_regions() -> Vec<Option<&'static RegionMeta>> {
     let mut out = vec![None];
-    for code in ["US", "GB", "DE", "FR", "BR", "IN", "JP", "AU", "RU", "IT", "CN", "AR", "MX", "JE", "CA"] {
+    for code in [
+        "US", "GB", "DE", "FR", "BR", "IN", "JP", "AU", "RU", "IT", "CN", "AR", "MX", "JE", "CA",
+    ] {
         out.push(phone_fast::region_meta(code));
     }
     out
@@ -141,10 +154,15 @@ fn example_numbers_in_every_format_and_region() {
     assert!(total > 10_000, "only {total} cases");
     // E.164 and international forms are about half the cases, and most
     // national forms read with their own region also take the fast path.
-    assert!(answered * 2 > total, "fast path answered only {answered} of {total}");
+    assert!(
+        answered * 2 > total,
+        "fast path answered only {answered} of {total}"
+    );
 }
 
-const NOISE: &[&str] = &[" ", "-", ".", "(", ")", "  ", " - ", "/", "x", "#", "*", ",", "\t", "+", "0", "00", "tel:"];
+const NOISE: &[&str] = &[
+    " ", "-", ".", "(", ")", "  ", " - ", "/", "x", "#", "*", ",", "\t", "+", "0", "00", "tel:",
+];
 
 /// Rewrites an example number with random separators, exit codes, prefix
 /// changes and digit edits.
@@ -160,18 +178,26 @@ fn mutate(rng: &mut Rng, input: &str) -> String {
             }
             for c in digits.chars() {
                 if rng.below(3) == 0 {
-                    out.push_str(*rng.pick(&[" ", "-", ".", "(", ")", " ("]));
+                    let sep: &&str = rng.pick(&[" ", "-", ".", "(", ")", " ("]);
+                    out.push_str(sep);
                 }
                 out.push(c);
             }
             out
         }
-        1 => format!("{}{}", *rng.pick(&["00", "011", "0011", "810", "000", "001", "0"]), digits),
+        1 => format!(
+            "{}{}",
+            *rng.pick(&["00", "011", "0011", "810", "000", "001", "0"]),
+            digits
+        ),
         2 => {
             // A national prefix or stray digit after the country code.
             let cut = 1 + rng.below(3.min(digits.len().max(1)));
             let (a, b) = digits.split_at(cut.min(digits.len()));
-            format!("+{a}{}{b}", *rng.pick(&["0", "1", "8", "9", "00", "90", "15"]))
+            format!(
+                "+{a}{}{b}",
+                *rng.pick(&["0", "1", "8", "9", "00", "90", "15"])
+            )
         }
         3 => {
             // Drop or duplicate a digit.
@@ -237,10 +263,17 @@ fn randomized_punctuation_and_noise() {
         for _ in 0..=rng.below(2) {
             input = mutate(&mut rng, &input);
         }
-        let region = if rng.below(3) == 0 { phone_fast::region_meta(code) } else { *rng.pick(&defaults) };
+        let region = if rng.below(3) == 0 {
+            phone_fast::region_meta(code)
+        } else {
+            *rng.pick(&defaults)
+        };
         answered += usize::from(compare(&input, region));
     }
-    assert!(answered > cases / 4, "fast path answered only {answered} of {cases}");
+    assert!(
+        answered > cases / 4,
+        "fast path answered only {answered} of {cases}"
+    );
 }
 
 #[test]
@@ -251,13 +284,18 @@ fn random_digit_strings() {
     let cases = 60_000;
     for _ in 0..cases {
         let len = 3 + rng.below(20);
-        let mut s: String = (0..len).map(|_| char::from(b'0' + rng.below(10) as u8)).collect();
+        let mut s: String = (0..len)
+            .map(|_| char::from(b'0' + rng.below(10) as u8))
+            .collect();
         if rng.below(2) == 0 {
             s.insert(0, '+');
         }
         answered += usize::from(compare(&s, *rng.pick(&defaults)));
     }
-    assert!(answered > cases / 4, "fast path answered only {answered} of {cases}");
+    assert!(
+        answered > cases / 4,
+        "fast path answered only {answered} of {cases}"
+    );
 }
 
 #[test]
@@ -267,15 +305,26 @@ fn brazil_national_prefix_after_country_code() {
     let input = "+55087424029418";
     compare(input, None);
     let ctx = context(None, Strictness::Possible);
-    assert_eq!(phone::normalize(input, &ctx).map(|p| p.digits()), Ok(5587424029418));
+    assert_eq!(
+        phone::normalize(input, &ctx).map(|p| p.digits()),
+        Ok(5587424029418)
+    );
 }
 
 #[test]
 fn reasons_agree_on_garbage() {
     let ctx = context(phone_fast::region_meta("US"), Strictness::Possible);
     for input in ["hello", "abc def", "x", "--", "((()))"] {
-        assert_eq!(phone::normalize(input, &ctx), Err(PhoneReason::NotANumber), "{input}");
-        assert_eq!(phone::full(input, &ctx), Err(PhoneReason::NotANumber), "{input}");
+        assert_eq!(
+            phone::normalize(input, &ctx),
+            Err(PhoneReason::NotANumber),
+            "{input}"
+        );
+        assert_eq!(
+            phone::full(input, &ctx),
+            Err(PhoneReason::NotANumber),
+            "{input}"
+        );
     }
 }
 
@@ -287,24 +336,29 @@ fn national_and_exit_prefixes_followed_by_random_digits() {
     let mut answered = 0;
     let mut total = 0;
     for meta in phone_fast::regions().iter().filter(|r| r.code.len() == 2) {
-        let prefixes = meta
-            .np_literals
-            .unwrap_or(&[])
-            .iter()
-            .chain(meta.idd_literals.unwrap_or(&[]))
+        let lists = [&meta.np, &meta.idd];
+        let prefixes = lists
+            .into_iter()
+            .flatten()
+            .flat_map(|p| p.short.iter().chain(p.long.iter()))
             .map(|s| s.to_string())
             .chain([meta.cc.to_string(), String::new()]);
         for prefix in prefixes.collect::<Vec<_>>() {
             for len in 1..=16 {
                 for _ in 0..3 {
-                    let tail: String = (0..len).map(|_| char::from(b'0' + rng.below(10) as u8)).collect();
+                    let tail: String = (0..len)
+                        .map(|_| char::from(b'0' + rng.below(10) as u8))
+                        .collect();
                     total += 1;
                     answered += usize::from(compare(&format!("{prefix}{tail}"), Some(meta)));
                 }
             }
         }
     }
-    assert!(answered * 3 > total, "fast path answered only {answered} of {total}");
+    assert!(
+        answered * 3 > total,
+        "fast path answered only {answered} of {total}"
+    );
 }
 
 #[test]
@@ -316,5 +370,8 @@ fn national_prefix_kept_when_the_whole_number_is_viable() {
         compare(input, india);
     }
     let ctx = context(india, Strictness::Possible);
-    assert_eq!(phone::normalize("000800 1234567", &ctx).map(|p| p.digits()), Ok(910008001234567));
+    assert_eq!(
+        phone::normalize("000800 1234567", &ctx).map(|p| p.digits()),
+        Ok(910008001234567)
+    );
 }

@@ -39,9 +39,10 @@ use crate::id::AddressId;
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy)]
 pub struct Region {
     meta: &'static phone_fast::RegionMeta,
+    lib: rlibphonenumber::enums::Region,
 }
 
 impl Region {
@@ -66,9 +67,15 @@ impl Region {
         known
             .then(|| phone_fast::region_meta(&upper))
             .flatten()
-            .filter(|meta| phonelib::lib_region(meta.code).is_some())
-            .map(|meta| Region { meta })
-            .ok_or_else(|| Error::UnknownRegion { code: code.to_owned() })
+            .and_then(Region::from_meta)
+            .ok_or_else(|| Error::UnknownRegion {
+                code: code.to_owned(),
+            })
+    }
+
+    fn from_meta(meta: &'static phone_fast::RegionMeta) -> Option<Region> {
+        let lib = phonelib::lib_region(meta.code)?;
+        (meta.code.len() == 2).then_some(Region { meta, lib })
     }
 
     /// Returns the two-letter code.
@@ -109,36 +116,33 @@ impl Region {
     /// assert!(all.iter().any(|r| r.as_str() == "FR"));
     /// ```
     pub fn all() -> impl Iterator<Item = Region> {
-        phone_fast::regions()
-            .iter()
-            .filter(|meta| meta.code.len() == 2 && phonelib::lib_region(meta.code).is_some())
-            .map(|meta| Region { meta })
+        phone_fast::regions().iter().filter_map(Region::from_meta)
     }
 }
 
-impl PartialEq for phone_fast::RegionMeta {
-    fn eq(&self, other: &Self) -> bool {
-        self.code == other.code && self.cc == other.cc
+impl PartialEq for Region {
+    fn eq(&self, other: &Region) -> bool {
+        self.meta.code == other.meta.code
     }
 }
 
-impl Eq for phone_fast::RegionMeta {}
+impl Eq for Region {}
 
-impl std::hash::Hash for phone_fast::RegionMeta {
+impl std::hash::Hash for Region {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        (self.code, self.cc).hash(state);
+        self.meta.code.hash(state);
     }
 }
 
-impl PartialOrd for phone_fast::RegionMeta {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+impl PartialOrd for Region {
+    fn partial_cmp(&self, other: &Region) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
 }
 
-impl Ord for phone_fast::RegionMeta {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.code, self.cc).cmp(&(other.code, other.cc))
+impl Ord for Region {
+    fn cmp(&self, other: &Region) -> std::cmp::Ordering {
+        self.meta.code.cmp(other.meta.code)
     }
 }
 
@@ -173,9 +177,9 @@ impl FromStr for Region {
 /// let us = Region::new("US")?;
 /// let possible = Normalizer::new(us);
 /// let valid = Normalizer::builder().region(us).strictness(Strictness::Valid).build();
-/// // 555-01xx numbers have a possible length but are reserved for fiction.
-/// assert!(possible.phone("+1 202 555 0100").is_ok());
-/// assert_eq!(valid.phone("+1 202 555 0100"), Err(PhoneReason::NotValid));
+/// // Area code 099 does not exist, but the number has a possible length.
+/// assert!(possible.phone("(099) 555-0123").is_ok());
+/// assert_eq!(valid.phone("(099) 555-0123"), Err(PhoneReason::NotValid));
 /// # Ok(())
 /// # }
 /// ```
@@ -348,7 +352,11 @@ impl AddressKind {
     /// assert_eq!(AddressKind::guess("tel:+14155550123"), AddressKind::Phone);
     /// ```
     pub fn guess(input: &str) -> AddressKind {
-        if input.contains('@') { AddressKind::Email } else { AddressKind::Phone }
+        if input.contains('@') {
+            AddressKind::Email
+        } else {
+            AddressKind::Phone
+        }
     }
 }
 
@@ -442,7 +450,6 @@ impl std::error::Error for Invalid {}
 #[derive(Clone, Debug, Default)]
 pub struct Normalizer {
     region: Option<Region>,
-    lib_region: Option<rlibphonenumber::enums::Region>,
     strictness: Strictness,
     aliases: EmailAliases,
 }
@@ -546,6 +553,35 @@ impl Normalizer {
         phone::normalize(input, &self.phone_context())
     }
 
+    /// Normalizes a phone number with `region` as the default region for
+    /// this input, whatever the normalizer's own: for audiences whose
+    /// contacts carry their country.
+    ///
+    /// # Errors
+    ///
+    /// The [`PhoneReason`] the input is not a usable number.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use optout::{Normalizer, Region};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let n = Normalizer::new(Region::new("US")?);
+    /// let gb = Region::new("GB")?;
+    /// assert_eq!(n.phone_in("07911 123456", gb)?.to_string(), "+447911123456");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn phone_in(&self, input: &str, region: Region) -> Result<Phone, PhoneReason> {
+        let ctx = phone::PhoneContext {
+            region: Some(region.meta),
+            lib_region: Some(region.lib),
+            strictness: self.strictness,
+        };
+        phone::normalize(input, &ctx)
+    }
+
     /// Normalizes an email address.
     ///
     /// # Errors
@@ -584,8 +620,14 @@ impl Normalizer {
     /// ```
     pub fn address(&self, input: &str) -> Result<Address, Invalid> {
         match AddressKind::guess(input) {
-            AddressKind::Email => self.email(input).map(Address::Email).map_err(Invalid::Email),
-            AddressKind::Phone => self.phone(input).map(Address::Phone).map_err(Invalid::Phone),
+            AddressKind::Email => self
+                .email(input)
+                .map(Address::Email)
+                .map_err(Invalid::Email),
+            AddressKind::Phone => self
+                .phone(input)
+                .map(Address::Phone)
+                .map_err(Invalid::Phone),
         }
     }
 
@@ -612,7 +654,9 @@ impl Normalizer {
                 let s = s.as_ref();
                 match AddressKind::guess(s) {
                     AddressKind::Email => self.email(s).map(Address::Email).map_err(Invalid::Email),
-                    AddressKind::Phone => phone::normalize(s, &ctx).map(Address::Phone).map_err(Invalid::Phone),
+                    AddressKind::Phone => phone::normalize(s, &ctx)
+                        .map(Address::Phone)
+                        .map_err(Invalid::Phone),
                 }
             })
             .collect()
@@ -636,7 +680,7 @@ impl Normalizer {
     pub(crate) fn phone_context(&self) -> phone::PhoneContext {
         phone::PhoneContext {
             region: self.region.map(|r| r.meta),
-            lib_region: self.lib_region,
+            lib_region: self.region.map(|r| r.lib),
             strictness: self.strictness,
         }
     }
@@ -726,7 +770,6 @@ impl NormalizerBuilder {
     pub fn build(&self) -> Normalizer {
         Normalizer {
             region: self.region,
-            lib_region: self.region.and_then(|r| phonelib::lib_region(r.as_str())),
             strictness: self.strictness,
             aliases: self.aliases,
         }

@@ -3,9 +3,9 @@
 
 use std::fmt;
 
+use super::Strictness;
 use super::phone_fast::{self, FastNumber, RegionMeta};
 use super::phonelib;
-use super::Strictness;
 use crate::id::AddressId;
 
 /// Longest input the phone parser looks at, in characters (as
@@ -122,11 +122,13 @@ impl Phone {
     /// # }
     /// ```
     pub fn country_code(&self) -> u16 {
-        let mut s = [0u8; 20];
-        let text = digits_text(self.digits(), &mut s);
-        (1..=3)
-            .filter_map(|n| text.get(..n))
-            .filter_map(|head| std::str::from_utf8(head).ok()?.parse::<u16>().ok())
+        let digits = self.digits();
+        let len = digits.checked_ilog10().unwrap_or(0) as usize + 1;
+        (1..=3usize)
+            .filter_map(|k| {
+                let divisor = phone_fast::POW10.get(len.checked_sub(k)?)?;
+                u16::try_from(digits / divisor).ok()
+            })
             .find(|&cc| phone_fast::main_region(cc).is_some())
             .unwrap_or(0)
     }
@@ -163,19 +165,6 @@ impl serde::Serialize for Phone {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)
     }
-}
-
-fn digits_text(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 || i == 0 {
-            break;
-        }
-    }
-    &buf[i..]
 }
 
 /// Why an input is not a usable phone number.
@@ -248,31 +237,106 @@ pub(crate) struct PhoneContext {
 
 /// Normalizes one phone number: fast path first, full parser otherwise.
 pub(crate) fn normalize(input: &str, ctx: &PhoneContext) -> Result<Phone, PhoneReason> {
-    let input = input.trim();
+    let input = trim(input);
     if input.is_empty() {
         return Err(PhoneReason::Empty);
     }
     if input.len() > MAX_INPUT_CHARS && input.chars().count() > MAX_INPUT_CHARS {
         return Err(PhoneReason::InputTooLong);
     }
-    if let Some(fast) = phone_fast::parse(input, ctx.region) {
-        return fast.and_then(|number| finish_fast(number, ctx.strictness));
+    match phone_fast::parse(input, ctx.region) {
+        Some(Ok(number)) if ctx.strictness == Strictness::Possible && !number.risky => {
+            Phone::new(number.digits, None).ok_or(PhoneReason::TooLong)
+        }
+        Some(Ok(number)) => {
+            let phone = finish_fast(number, ctx.strictness)?;
+            // Only a national number starting with a national prefix digit
+            // can move when read again.
+            Ok(if number.risky {
+                settle(phone, ctx)
+            } else {
+                phone
+            })
+        }
+        Some(Err(reason)) => Err(reason),
+        None => full(input, ctx),
     }
-    full(input, ctx)
+}
+
+/// `str::trim`, skipping the Unicode scan in the common case of an input
+/// that starts and ends with a visible ASCII character.
+fn trim(input: &str) -> &str {
+    let visible = |b: Option<&u8>| b.is_some_and(|&b| b > b' ' && b < 0x7f);
+    let bytes = input.as_bytes();
+    if visible(bytes.first()) && visible(bytes.last()) {
+        input
+    } else {
+        input.trim()
+    }
 }
 
 /// The full parser alone (also the judge in the differential tests).
 pub(crate) fn full(input: &str, ctx: &PhoneContext) -> Result<Phone, PhoneReason> {
     let valid = ctx.strictness == Strictness::Valid;
     let parsed = phonelib::parse(input, ctx.lib_region, valid)?;
-    Phone::new(parsed.digits, parsed.extension).ok_or(PhoneReason::TooLong)
+    let phone = Phone::new(parsed.digits, parsed.extension).ok_or(PhoneReason::TooLong)?;
+    Ok(settle(phone, ctx))
+}
+
+/// Makes the E.164 form a fixed point. libphonenumber can produce a
+/// national number that starts with its country's national prefix (Brazil
+/// `0010000000` → `+55010000000`), and reading that E.164 form again strips
+/// the prefix (`+5510000000`). Such numbers are read again until stable, so
+/// that a stored id always re-normalizes to itself; if reading again fails,
+/// the first answer stands (an opt-out is never lost to this step).
+fn settle(phone: Phone, ctx: &PhoneContext) -> Phone {
+    let mut phone = phone;
+    for _ in 0..3 {
+        if !national_part_starts_with_prefix(&phone) {
+            break;
+        }
+        let valid = ctx.strictness == Strictness::Valid;
+        match phonelib::parse(&phone.to_string(), None, valid) {
+            Ok(again) if again.digits != phone.digits() => {
+                match Phone::new(again.digits, phone.extension.clone()) {
+                    Some(next) => phone = next,
+                    None => break,
+                }
+            }
+            _ => break,
+        }
+    }
+    phone
+}
+
+fn national_part_starts_with_prefix(phone: &Phone) -> bool {
+    let cc = phone.country_code();
+    let Some(meta) = phone_fast::main_region(cc) else {
+        return false;
+    };
+    let digits = phone.digits();
+    let len = digits.checked_ilog10().unwrap_or(0) as usize + 1;
+    let cc_len = if cc >= 100 {
+        3
+    } else if cc >= 10 {
+        2
+    } else {
+        1
+    };
+    // The digit right after the country code.
+    let first = len
+        .checked_sub(cc_len + 1)
+        .and_then(|i| phone_fast::POW10.get(i))
+        .map_or(0, |&p| (digits / p) % 10);
+    meta.np_first & (1 << first) != 0
 }
 
 fn finish_fast(number: FastNumber, strictness: Strictness) -> Result<Phone, PhoneReason> {
-    if strictness == Strictness::Valid && !phonelib::is_valid(&number) {
+    let phone = Phone::new(number.digits, None).ok_or(PhoneReason::TooLong)?;
+    if strictness == Strictness::Valid && !phonelib::is_valid(number) {
         return Err(PhoneReason::NotValid);
     }
-    Phone::new(number.digits, None).ok_or(PhoneReason::TooLong)
+    Ok(phone)
 }
 
 #[cfg(test)]
@@ -281,7 +345,12 @@ mod tests {
 
     #[test]
     fn country_code_from_digits() {
-        for (digits, cc) in [(14155550123, 1), (447911123456, 44), (3716123456, 371), (8006123456, 800)] {
+        for (digits, cc) in [
+            (14155550123, 1),
+            (447911123456, 44),
+            (3716123456, 371),
+            (8006123456, 800),
+        ] {
             assert_eq!(Phone::new(digits, None).unwrap().country_code(), cc);
         }
     }

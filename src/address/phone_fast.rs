@@ -25,15 +25,50 @@ pub(crate) struct RegionMeta {
     pub(crate) local_only: u32,
     /// Digits a non-empty national prefix match can start with.
     pub(crate) np_first: u16,
-    /// The exact strings the national prefix pattern matches, when finite and
-    /// free of a transform rule.
-    pub(crate) np_literals: Option<&'static [&'static str]>,
+    /// What the national prefix pattern can match at the start of a number,
+    /// when that is known (see [`Prefixes`]).
+    pub(crate) np: Option<Prefixes>,
     /// Digits a non-empty international (exit) prefix match can start with.
     pub(crate) idd_first: u16,
-    /// The exact strings the exit prefix pattern matches, when finite.
-    pub(crate) idd_literals: Option<&'static [&'static str]>,
-    /// Digits the general national number pattern can start with.
-    pub(crate) gen_first: u16,
+    /// What the exit prefix pattern can match at the start of a number.
+    pub(crate) idd: Option<Prefixes>,
+    /// Two-digit starts of the general national number pattern: bit `10a+b`
+    /// is set when a number can start with the digits `a b`.
+    pub(crate) gen_first2: u128,
+}
+
+/// The matches of a prefix pattern, as far as the fast path needs them:
+/// whole matches shorter than four digits, and the first four digits of
+/// every longer match (or of a match the transform rule could rewrite).
+#[derive(Debug)]
+pub(crate) struct Prefixes {
+    pub(crate) short: &'static [&'static str],
+    pub(crate) long: &'static [&'static str],
+}
+
+impl Prefixes {
+    /// The one string the pattern can match at the start of `d`:
+    /// `Some(None)` if it cannot match there, `None` if the answer is not
+    /// settled (a longer match is possible, or several are).
+    fn match_at_start(&self, d: &[u8]) -> Option<Option<&'static str>> {
+        if self.long.iter().any(|l| is_prefix(l, d)) {
+            return None;
+        }
+        let mut found = None;
+        for &s in self.short {
+            if is_prefix(s, d) {
+                if found.is_some() {
+                    return None;
+                }
+                found = Some(s);
+            }
+        }
+        Some(found)
+    }
+}
+
+fn is_prefix(lit: &str, d: &[u8]) -> bool {
+    lit.len() <= d.len() && lit.bytes().zip(d).all(|(l, &x)| l.wrapping_sub(b'0') == x)
 }
 
 /// The longest digit string the fast path looks at: a phone id has at most
@@ -44,6 +79,8 @@ const MIN_LENGTH_FOR_NSN: usize = 2;
 const MAX_LENGTH_FOR_NSN: usize = 17;
 
 /// Region index for each country calling code (`u16::MAX` = none).
+// Evaluated at compile time: an out-of-range index is a build error.
+#[allow(clippy::indexing_slicing)]
 static CC_INDEX: [u16; 1000] = {
     let mut table = [u16::MAX; 1000];
     let mut i = 0;
@@ -64,6 +101,7 @@ pub(crate) fn region_meta(code: &str) -> Option<&'static RegionMeta> {
 }
 
 /// The main region's row for a country calling code.
+#[inline]
 pub(crate) fn main_region(cc: u16) -> Option<&'static RegionMeta> {
     let index = *CC_INDEX.get(usize::from(cc))?;
     REGIONS.get(usize::from(index))
@@ -84,6 +122,7 @@ pub(crate) enum Length {
     Invalid,
 }
 
+#[inline]
 pub(crate) fn test_length(len: usize, possible: u32, local_only: u32) -> Length {
     if possible == 0 {
         return Length::Invalid;
@@ -131,6 +170,9 @@ pub(crate) struct FastNumber {
     /// National significant number, leading zeros included.
     pub(crate) nsn: u64,
     pub(crate) nsn_len: u8,
+    /// The national number starts with a digit its main region's national
+    /// prefix can start with: reading the E.164 form again may change it.
+    pub(crate) risky: bool,
     /// The E.164 digits as an integer (the phone id).
     pub(crate) digits: u64,
 }
@@ -163,13 +205,28 @@ impl Digits {
 /// Runs the fast path. `None` means "ask the full parser".
 ///
 /// `input` must already be trimmed and at most the input length cap.
-pub(crate) fn parse(input: &str, region: Option<&RegionMeta>) -> Option<Result<FastNumber, PhoneReason>> {
+#[inline(always)]
+pub(crate) fn parse(
+    input: &str,
+    region: Option<&RegionMeta>,
+) -> Option<Result<FastNumber, PhoneReason>> {
     let bytes = input.as_bytes();
+    if let [b'+', rest @ ..] = bytes
+        && rest.len() <= 19
+        && !rest
+            .iter()
+            .fold(false, |bad, &b| bad | (b.wrapping_sub(b'0') > 9))
+    {
+        return strict_e164(rest);
+    }
     let (plus, rest) = match bytes.split_first() {
         Some((b'+', rest)) => (true, rest),
         _ => (false, bytes),
     };
-    let mut digits = Digits { buf: [0; MAX_DIGITS], len: 0 };
+    let mut digits = Digits {
+        buf: [0; MAX_DIGITS],
+        len: 0,
+    };
     let mut letters = false;
     for &b in rest {
         match b {
@@ -201,6 +258,61 @@ pub(crate) fn parse(input: &str, region: Option<&RegionMeta>) -> Option<Result<F
     national(d, region?)
 }
 
+/// `+` and nothing but ASCII digits: the common stored form, without the
+/// digit buffer. Same decisions as [`international`].
+#[inline(always)]
+fn strict_e164(ascii: &[u8]) -> Option<Result<FastNumber, PhoneReason>> {
+    if ascii.len() < 4 || ascii.first() == Some(&b'0') {
+        return None;
+    }
+    let (cc, meta, cc_len) = calling_code(ascii, b'0')?;
+    let nsn = ascii.get(cc_len..)?;
+    let first = nsn.first()?.wrapping_sub(b'0');
+    let len = nsn.len();
+    if meta.np_first & (1 << first) != 0
+        || !(MIN_LENGTH_FOR_NSN..=MAX_LENGTH_FOR_NSN).contains(&len)
+    {
+        return None;
+    }
+    if let Some(reason) = test_length(len, meta.possible, meta.local_only).reason() {
+        return Some(Err(reason));
+    }
+    let digits = digits_value(ascii, b'0')?;
+    let value = digits.checked_sub(u64::from(cc).checked_mul(*POW10.get(len)?)?)?;
+    Some(Ok(FastNumber {
+        cc,
+        nsn: value,
+        nsn_len: len as u8,
+        risky: meta.np_first & (1 << first) != 0,
+        digits,
+    }))
+}
+
+/// The country calling code at the start of `d` (digit values after
+/// subtracting `zero`): the shortest prefix of one to three digits that is a
+/// known code, as the parser reads it. The three lookups are independent
+/// loads, so mixed country codes cost no mispredicted loop.
+#[inline]
+fn calling_code(d: &[u8], zero: u8) -> Option<(u16, &'static RegionMeta, usize)> {
+    let digit = |i: usize| d.get(i).map_or(0, |&b| u16::from(b.wrapping_sub(zero)));
+    let c1 = digit(0);
+    let c2 = c1 * 10 + digit(1);
+    let c3 = c2 * 10 + digit(2);
+    let index = |cc: u16| CC_INDEX.get(usize::from(cc)).copied().unwrap_or(u16::MAX);
+    let (i1, i2, i3) = (index(c1), index(c2), index(c3));
+    let (cc, i, len) = if i1 != u16::MAX {
+        (c1, i1, 1)
+    } else if i2 != u16::MAX {
+        (c2, i2, 2)
+    } else {
+        (c3, i3, 3)
+    };
+    if len > d.len() {
+        return None;
+    }
+    Some((cc, REGIONS.get(usize::from(i))?, len))
+}
+
 /// `+` or exit code followed by `d`: country calling code, then the national
 /// number, which the parser checks against the main region's national
 /// prefix.
@@ -208,11 +320,8 @@ fn international(d: &[u8]) -> Option<Result<FastNumber, PhoneReason>> {
     if d.len() <= MIN_LENGTH_FOR_NSN || d.first() == Some(&0) {
         return None;
     }
-    let (cc, meta, nsn) = (1..=3).find_map(|n| {
-        let (head, tail) = d.split_at_checked(n)?;
-        let cc = u16::try_from(value(head)?).ok()?;
-        main_region(cc).map(|meta| (cc, meta, tail))
-    })?;
+    let (cc, meta, cc_len) = calling_code(d, 0)?;
+    let nsn = d.get(cc_len..)?;
     if starts_with_any(nsn, meta.np_first) {
         return None;
     }
@@ -221,22 +330,19 @@ fn international(d: &[u8]) -> Option<Result<FastNumber, PhoneReason>> {
 
 /// Digits without `+`, read with the caller's default region.
 fn national(d: &[u8], region: &RegionMeta) -> Option<Result<FastNumber, PhoneReason>> {
-    if starts_with_any(d, region.idd_first) {
-        match unique_prefix(d, region.idd_literals?)? {
-            Some(idd) => {
-                let rest = d.get(idd.len()..)?;
-                // The parser does not treat it as an exit code when a 0
-                // follows (country codes never start with 0).
-                if rest.first() == Some(&0) || rest.len() <= MIN_LENGTH_FOR_NSN {
-                    return None;
-                }
-                return international(rest);
-            }
-            None => {} // the exit code pattern cannot match here
+    // When the exit code pattern cannot match here, the number is national.
+    if starts_with_any(d, region.idd_first)
+        && let Some(idd) = region.idd.as_ref()?.match_at_start(d)?
+    {
+        let rest = d.get(idd.len()..)?;
+        // The parser does not treat it as an exit code when a 0 follows
+        // (country codes never start with 0).
+        if rest.first() == Some(&0) || rest.len() <= MIN_LENGTH_FOR_NSN {
+            return None;
         }
+        return international(rest);
     }
-    let cc_digits = digits_of(region.cc);
-    if let Some(after_cc) = d.strip_prefix(cc_digits.as_slice()) {
+    if let Some(after_cc) = strip_cc(d, region.cc) {
         // The parser strips the region's own country code from a number
         // without `+` only after comparing patterns, unless the whole number
         // is too long for the region: only that case is settled here.
@@ -259,15 +365,19 @@ fn strip_national_prefix<'a>(d: &'a [u8], region: &RegionMeta) -> Option<&'a [u8
     if !starts_with_any(d, region.np_first) {
         return Some(d);
     }
-    let Some(prefix) = unique_prefix(d, region.np_literals?)? else {
+    let Some(prefix) = region.np.as_ref()?.match_at_start(d)? else {
         return Some(d); // the prefix pattern cannot match
     };
     if prefix.is_empty() {
         return Some(d);
     }
     // The parser keeps the prefix when the whole number matches the general
-    // pattern and the rest does not; rule that out by the first digit.
-    if starts_with_any(d, region.gen_first) {
+    // pattern and the rest does not; rule that out by the first two digits.
+    let start = match d {
+        [a, b, ..] => u32::from(*a) * 10 + u32::from(*b),
+        _ => return None,
+    };
+    if region.gen_first2 & (1u128 << start) != 0 {
         return None;
     }
     let stripped = d.get(prefix.len()..)?;
@@ -277,72 +387,76 @@ fn strip_national_prefix<'a>(d: &'a [u8], region: &RegionMeta) -> Option<&'a [u8
     }
 }
 
+#[inline]
 fn finish(cc: u16, nsn: &[u8]) -> Option<Result<FastNumber, PhoneReason>> {
-    if nsn.len() < MIN_LENGTH_FOR_NSN || nsn.len() > MAX_LENGTH_FOR_NSN {
+    let len = nsn.len();
+    if !(MIN_LENGTH_FOR_NSN..=MAX_LENGTH_FOR_NSN).contains(&len) {
         return None;
     }
     let meta = main_region(cc)?;
-    if let Some(reason) = test_length(nsn.len(), meta.possible, meta.local_only).reason() {
+    if let Some(reason) = test_length(len, meta.possible, meta.local_only).reason() {
         return Some(Err(reason));
     }
-    let cc_digits = digits_of(cc);
-    let digits = value(cc_digits.as_slice().iter().chain(nsn))?;
+    let value = digits_value(nsn, 0)?;
+    let digits = u64::from(cc)
+        .checked_mul(*POW10.get(len)?)?
+        .checked_add(value)?;
     Some(Ok(FastNumber {
         cc,
-        nsn: value(nsn)?,
-        nsn_len: u8::try_from(nsn.len()).ok()?,
+        nsn: value,
+        nsn_len: len as u8,
+        risky: meta.np_first & (1 << nsn.first().copied().unwrap_or(0)) != 0,
         digits,
     }))
 }
 
+/// Reads digits (values 0–9 after subtracting `zero`) as an integer, four
+/// at a time: a multiply-add per digit is one long dependency chain, four
+/// digits per step make it a quarter as long. `None` on overflow.
+#[inline]
+fn digits_value(d: &[u8], zero: u8) -> Option<u64> {
+    let v = |b: u8| u64::from(b.wrapping_sub(zero));
+    let head = d.len() % 4;
+    let (first, rest) = d.split_at_checked(head)?;
+    let mut acc = first.iter().fold(0u64, |acc, &b| acc * 10 + v(b));
+    for quad in rest.chunks_exact(4) {
+        if let [a, b, c, e] = *quad {
+            let group = v(a) * 1000 + v(b) * 100 + v(c) * 10 + v(e);
+            acc = acc.checked_mul(10_000)?.checked_add(group)?;
+        }
+    }
+    Some(acc)
+}
+
+/// Powers of ten that fit in a `u64`.
+// Evaluated at compile time: an out-of-range index is a build error.
+#[allow(clippy::indexing_slicing)]
+pub(crate) const POW10: [u64; 20] = {
+    let mut table = [1u64; 20];
+    let mut i = 1;
+    while i < 20 {
+        table[i] = table[i - 1] * 10;
+        i += 1;
+    }
+    table
+};
+
+/// `d` without a leading country calling code `cc`, if it starts with it.
+fn strip_cc(d: &[u8], cc: u16) -> Option<&[u8]> {
+    let len = if cc >= 100 {
+        3
+    } else if cc >= 10 {
+        2
+    } else {
+        1
+    };
+    let (head, tail) = d.split_at_checked(len)?;
+    let value = head.iter().fold(0u16, |acc, &x| acc * 10 + u16::from(x));
+    (value == cc).then_some(tail)
+}
+
 fn starts_with_any(d: &[u8], set: u16) -> bool {
     d.first().is_some_and(|&first| set & (1 << first) != 0)
-}
-
-/// Among `literals`, the one that is a prefix of `d`: `Some(None)` if none
-/// is, `None` if several are (the match would depend on the pattern's
-/// preference order).
-fn unique_prefix(d: &[u8], literals: &'static [&'static str]) -> Option<Option<&'static str>> {
-    let mut found = None;
-    for &lit in literals {
-        let is_prefix = lit.len() <= d.len()
-            && lit.bytes().zip(d).all(|(l, &x)| l.wrapping_sub(b'0') == x);
-        if is_prefix {
-            if found.is_some() {
-                return None;
-            }
-            found = Some(lit);
-        }
-    }
-    Some(found)
-}
-
-/// The decimal digits of a country calling code (at most 3).
-fn digits_of(cc: u16) -> Digits {
-    let mut out = Digits { buf: [0; MAX_DIGITS], len: 0 };
-    let mut tmp = [0u8; 5];
-    let mut n = cc;
-    let mut k = 0;
-    loop {
-        tmp[k] = (n % 10) as u8;
-        k += 1;
-        n /= 10;
-        if n == 0 || k == tmp.len() {
-            break;
-        }
-    }
-    while k > 0 {
-        k -= 1;
-        out.buf[out.len] = tmp[k];
-        out.len += 1;
-    }
-    out
-}
-
-/// Reads digit values as an integer; `None` on overflow.
-fn value<'a>(d: impl IntoIterator<Item = &'a u8>) -> Option<u64> {
-    d.into_iter()
-        .try_fold(0u64, |acc, &x| acc.checked_mul(10)?.checked_add(u64::from(x)))
 }
 
 #[cfg(test)]
@@ -395,9 +509,18 @@ mod tests {
     #[test]
     fn length_reasons() {
         assert_eq!(parse("+1415555012", None), Some(Err(PhoneReason::TooShort)));
-        assert_eq!(parse("+141555501234", None), Some(Err(PhoneReason::TooLong)));
-        assert_eq!(parse("555-0123", Some(us())), Some(Err(PhoneReason::LocalOnly)));
-        assert_eq!(parse("hello", Some(us())), Some(Err(PhoneReason::NotANumber)));
+        assert_eq!(
+            parse("+141555501234", None),
+            Some(Err(PhoneReason::TooLong))
+        );
+        assert_eq!(
+            parse("555-0123", Some(us())),
+            Some(Err(PhoneReason::LocalOnly))
+        );
+        assert_eq!(
+            parse("hello", Some(us())),
+            Some(Err(PhoneReason::NotANumber))
+        );
     }
 
     #[test]
@@ -413,8 +536,36 @@ mod tests {
     }
 
     #[test]
+    fn digits_value_reads_every_length() {
+        for n in 0..=19usize {
+            let text: String = (0..n)
+                .map(|i| char::from(b'0' + ((i * 7 + 3) % 10) as u8))
+                .collect();
+            let expected = if n == 0 {
+                0
+            } else {
+                text.parse::<u64>().unwrap()
+            };
+            assert_eq!(
+                digits_value(text.as_bytes(), b'0'),
+                Some(expected),
+                "{text}"
+            );
+            let values: Vec<u8> = text.bytes().map(|b| b - b'0').collect();
+            assert_eq!(digits_value(&values, 0), Some(expected), "{text}");
+        }
+        assert_eq!(digits_value(b"99999999999999999999", b'0'), None);
+    }
+
+    #[test]
     fn leading_zeros() {
-        let n = |nsn, nsn_len| FastNumber { cc: 39, nsn, nsn_len, digits: 0 };
+        let n = |nsn, nsn_len| FastNumber {
+            cc: 39,
+            nsn,
+            nsn_len,
+            risky: false,
+            digits: 0,
+        };
         assert_eq!(n(612345678, 10).leading_zeros(), 1);
         assert_eq!(n(5, 3).leading_zeros(), 2);
         assert_eq!(n(0, 3).leading_zeros(), 2);

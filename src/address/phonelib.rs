@@ -93,7 +93,7 @@ pub(crate) fn parse(
 }
 
 /// Checks a number parsed by the fast path for validity.
-pub(crate) fn is_valid(number: &FastNumber) -> bool {
+pub(crate) fn is_valid(number: FastNumber) -> bool {
     let zeros = number.leading_zeros();
     let lib = LibNumber {
         country_code: i32::from(number.cc),
@@ -138,7 +138,11 @@ pub(crate) fn calling_codes() -> Vec<i32> {
 /// The main region code the library uses for a calling code.
 #[cfg(test)]
 pub(crate) fn main_region_code(cc: i32) -> Option<String> {
-    with_util(|util| util.get_region_for_country_code(cc).map(|r| r.as_region_str().to_string())).flatten()
+    with_util(|util| {
+        util.get_region_for_country_code(cc)
+            .map(|r| r.as_region_str().to_string())
+    })
+    .flatten()
 }
 
 /// The library's length verdict for a national number of `len` digits.
@@ -149,7 +153,8 @@ pub(crate) fn length_verdict(cc: u16, len: usize) -> Result<NumberLengthType, Va
         national_number: "9".repeat(len).parse().unwrap_or(u64::MAX),
         ..LibNumber::default()
     };
-    with_util(|util| util.is_possible_number_with_reason(&number)).unwrap_or(Err(ValidationError::InvalidCountryCode))
+    with_util(|util| util.is_possible_number_with_reason(&number))
+        .unwrap_or(Err(ValidationError::InvalidCountryCode))
 }
 
 /// Example numbers for a region in E.164, international and national
@@ -157,7 +162,9 @@ pub(crate) fn length_verdict(cc: u16, len: usize) -> Result<NumberLengthType, Va
 #[cfg(test)]
 pub(crate) fn example_numbers(code: &str) -> Vec<String> {
     use rlibphonenumber::PhoneNumberType as T;
-    let Some(region) = lib_region(code) else { return Vec::new() };
+    let Some(region) = lib_region(code) else {
+        return Vec::new();
+    };
     with_util(|util| {
         let mut out = Vec::new();
         for kind in [
@@ -181,8 +188,14 @@ pub(crate) fn example_numbers(code: &str) -> Vec<String> {
                 ] {
                     out.push(util.format(&n, format).into_owned());
                 }
-                out.push(util.format_out_of_country_calling_number(&n, LibRegion::US).into_owned());
-                out.push(util.format_out_of_country_calling_number(&n, LibRegion::GB).into_owned());
+                out.push(
+                    util.format_out_of_country_calling_number(&n, LibRegion::US)
+                        .into_owned(),
+                );
+                out.push(
+                    util.format_out_of_country_calling_number(&n, LibRegion::GB)
+                        .into_owned(),
+                );
             }
         }
         out
@@ -196,17 +209,35 @@ mod tests {
 
     #[test]
     fn known_panic_input_is_refused_not_raised() {
-        assert_eq!(parse("1;phone-context=+1;tel:", Some(LibRegion::US), false), Err(PhoneReason::NotANumber));
-        assert_eq!(parse("1;PHONE-CONTEXT=+1;TEL:", Some(LibRegion::US), false), Err(PhoneReason::NotANumber));
+        assert_eq!(
+            parse("1;phone-context=+1;tel:", Some(LibRegion::US), false),
+            Err(PhoneReason::NotANumber)
+        );
+        assert_eq!(
+            parse("1;PHONE-CONTEXT=+1;TEL:", Some(LibRegion::US), false),
+            Err(PhoneReason::NotANumber)
+        );
     }
 
     #[test]
     fn full_parser_formats() {
         let us = Some(LibRegion::US);
-        assert_eq!(parse("tel:+1-415-555-0123", us, false).map(|p| p.digits), Ok(14155550123));
-        assert_eq!(parse("1-800-FLOWERS", us, false).map(|p| p.digits), Ok(18003569377));
-        assert_eq!(parse("＋１４１５５５５０１２３", us, false).map(|p| p.digits), Ok(14155550123));
+        assert_eq!(
+            parse("tel:+1-415-555-0123", us, false).map(|p| p.digits),
+            Ok(14155550123)
+        );
+        assert_eq!(
+            parse("1-800-FLOWERS", us, false).map(|p| p.digits),
+            Ok(18003569377)
+        );
+        assert_eq!(
+            parse("＋１４１５５５５０１２３", us, false).map(|p| p.digits),
+            Ok(14155550123)
+        );
         let ext = parse("+1 415 555 0123 ext. 42", us, false).unwrap();
-        assert_eq!((ext.digits, ext.extension.as_deref()), (14155550123, Some("42")));
+        assert_eq!(
+            (ext.digits, ext.extension.as_deref()),
+            (14155550123, Some("42"))
+        );
     }
 }

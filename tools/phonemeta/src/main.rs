@@ -23,8 +23,6 @@ use prost::Message;
 use regex_syntax::hir::{Class, Hir, HirKind};
 use rlibphonenumber::{PhoneMetadata, PhoneMetadataCollection};
 
-const MAX_LITERALS: usize = 16;
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = std::env::args().nth(1).unwrap_or_else(|| ".".into());
     let (dir, version) = locate_rlibphonenumber(Path::new(&root))?;
@@ -61,11 +59,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("// Each row is one region of the phone metadata (non-geographic entities have");
     println!("// the code \"001\"). Digit sets are bit masks: bit d set means digit d.");
     println!("// `np_*` describe `national_prefix_for_parsing`, `idd_*` the international");
-    println!("// prefix, `gen_first` the general description's national number pattern.");
-    println!("// A `*_literals` list is present only when that pattern matches exactly");
-    println!("// those strings (and, for the national prefix, has no transform rule).");
+    println!("// prefix.");
+    println!("// `np` and `idd` list what the pattern can match at the start of a number:");
+    println!("// whole matches shorter than 4 digits (`short`) and the first 4 digits of");
+    println!("// longer ones (`long`); `np` is absent when a transform rule applies.");
+    println!("// `gen_first2` has bit 10a+b set when a general number can start with ab.");
     println!();
-    println!("use super::phone_fast::RegionMeta;");
+    println!("use super::phone_fast::{{Prefixes, RegionMeta}};");
     println!();
     println!("/// Version of the `rlibphonenumber` crate the table was generated from.");
     println!("#[cfg_attr(not(test), allow(dead_code))]");
@@ -76,7 +76,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for &old in &order {
         let e = &entries[old];
         println!(
-            "    RegionMeta {{ code: {:?}, cc: {}, possible: {:#x}, local_only: {:#x}, np_first: {:#05x}, np_literals: {}, idd_first: {:#05x}, idd_literals: {}, gen_first: {:#05x} }},",
+            "    RegionMeta {{ code: {:?}, cc: {}, possible: {:#x}, local_only: {:#x}, np_first: {:#05x}, np: {}, idd_first: {:#05x}, idd: {}, gen_first2: {:#x} }},",
             e.code,
             e.cc,
             e.possible,
@@ -85,7 +85,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             literals(&e.np_literals),
             e.idd_first,
             literals(&e.idd_literals),
-            e.gen_first,
+            e.gen_first2,
         );
     }
     println!("];");
@@ -111,11 +111,22 @@ struct Entry {
     possible: u32,
     local_only: u32,
     np_first: u16,
-    np_literals: Option<Vec<String>>,
+    np_literals: Option<Prefixes>,
     idd_first: u16,
-    idd_literals: Option<Vec<String>>,
-    gen_first: u16,
+    idd_literals: Option<Prefixes>,
+    gen_first2: u128,
 }
+
+/// What a pattern can match at the start of a digit string, to `DEPTH`
+/// digits: matches shorter than `DEPTH` in full (`short`), longer ones by
+/// their first `DEPTH` digits (`long`).
+struct Prefixes {
+    short: Vec<String>,
+    long: Vec<String>,
+}
+
+const DEPTH: usize = 4;
+const MAX_SET: usize = 50_000;
 
 fn entry(m: &PhoneMetadata) -> Result<Entry, Box<dyn std::error::Error>> {
     let general = m.general_desc.clone().unwrap_or_default();
@@ -128,28 +139,47 @@ fn entry(m: &PhoneMetadata) -> Result<Entry, Box<dyn std::error::Error>> {
             })
     };
     let (np_first, np_literals) = match m.national_prefix_for_parsing.as_deref() {
-        None | Some("") => (0, Some(Vec::new())),
+        None | Some("") => (
+            0,
+            Some(Prefixes {
+                short: Vec::new(),
+                long: Vec::new(),
+            }),
+        ),
         Some(pattern) => {
             let hir = parse(pattern)?;
             let has_transform = m
                 .national_prefix_transform_rule
                 .as_deref()
                 .is_some_and(|t| !t.is_empty());
-            let literals = if has_transform { None } else { language(&hir) };
+            let literals = prefixes(&hir, has_transform);
             (first(&hir).0, literals)
         }
     };
     let (idd_first, idd_literals) = match m.international_prefix.as_deref() {
-        None | Some("") => (0, Some(Vec::new())),
+        None | Some("") => (
+            0,
+            Some(Prefixes {
+                short: Vec::new(),
+                long: Vec::new(),
+            }),
+        ),
         Some(pattern) => {
             let hir = parse(pattern)?;
-            (first(&hir).0, language(&hir))
+            (first(&hir).0, prefixes(&hir, false))
         }
     };
-    let gen_first = match general.national_number_pattern.as_deref() {
-        // No pattern: treat every digit as a possible start (the cautious answer).
-        None | Some("") => 0x3ff,
-        Some(pattern) => first(&parse(pattern)?).0,
+    let gen_first2 = match general.national_number_pattern.as_deref() {
+        // No pattern: treat every start as possible (the cautious answer).
+        None | Some("") => u128::MAX >> 28,
+        Some(pattern) => match truncated(&parse(pattern)?, 2) {
+            Some(set) => set
+                .iter()
+                .filter(|(s, complete, _)| !complete && s.len() == 2)
+                .filter_map(|(s, _, _)| s.parse::<u32>().ok())
+                .fold(0u128, |acc, n| acc | 1 << n),
+            None => u128::MAX >> 28,
+        },
     };
     Ok(Entry {
         code: m.id.clone(),
@@ -160,7 +190,7 @@ fn entry(m: &PhoneMetadata) -> Result<Entry, Box<dyn std::error::Error>> {
         np_literals,
         idd_first,
         idd_literals,
-        gen_first,
+        gen_first2,
     })
 }
 
@@ -206,71 +236,125 @@ fn first(hir: &Hir) -> (u16, bool) {
     }
 }
 
-/// The exact set of digit strings the pattern matches, when it is small and
-/// finite; `None` otherwise.
-fn language(hir: &Hir) -> Option<Vec<String>> {
-    let out = match hir.kind() {
-        HirKind::Empty => vec![String::new()],
-        HirKind::Look(_) => return None,
-        HirKind::Literal(lit) => vec![String::from_utf8(lit.0.to_vec()).ok()?],
+type Truncated = std::collections::BTreeSet<(String, bool, bool)>;
+
+/// The pattern's matches cut to `k` digits: `(s, true, _)` is a whole match
+/// shorter than `k`, `(s, false, _)` the first `k` digits of a match at
+/// least that long; the last flag is set when a capture group took part.
+/// `None` when the set grows too large.
+fn truncated(hir: &Hir, k: usize) -> Option<Truncated> {
+    let out: Truncated = match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => [(String::new(), k > 0, false)].into(),
+        HirKind::Literal(lit) => {
+            let text = String::from_utf8(lit.0.to_vec()).ok()?;
+            if text.len() < k {
+                [(text, true, false)].into()
+            } else {
+                [(text.get(..k)?.to_string(), false, false)].into()
+            }
+        }
         HirKind::Class(class) => {
             let digits = class_digits(class);
-            // A class that admits non-digits still only ever meets digits here,
-            // but keep the analysis simple: digits only.
-            if class_size(class)? != digits.count_ones() as usize {
-                return None;
-            }
             (0..10u8)
                 .filter(|d| digits & (1 << d) != 0)
-                .map(|d| char::from(b'0' + d).to_string())
+                .map(|d| {
+                    if k == 0 {
+                        (String::new(), false, false)
+                    } else {
+                        (char::from(b'0' + d).to_string(), k > 1, false)
+                    }
+                })
                 .collect()
         }
+        HirKind::Capture(cap) => truncated(&cap.sub, k)?
+            .into_iter()
+            .map(|(s, c, _)| (s, c, true))
+            .collect(),
+        HirKind::Alternation(parts) => {
+            let mut acc = Truncated::new();
+            for part in parts {
+                acc.extend(truncated(part, k)?);
+            }
+            acc
+        }
+        HirKind::Concat(parts) => {
+            let mut acc: Truncated = [(String::new(), k > 0, false)].into();
+            for part in parts {
+                acc = concat(&acc, &truncated(part, k)?, k)?;
+            }
+            acc
+        }
         HirKind::Repetition(rep) => {
-            let max = rep.max?;
-            let sub = language(&rep.sub)?;
-            let mut all = Vec::new();
-            let mut current = vec![String::new()];
-            for n in 0..=max {
+            let sub = truncated(&rep.sub, k)?;
+            let mut acc: Truncated = [(String::new(), k > 0, false)].into();
+            let mut all = Truncated::new();
+            for n in 0..=64u32 {
                 if n >= rep.min {
-                    all.extend(current.iter().cloned());
+                    all.extend(acc.iter().cloned());
                 }
-                if n < max {
-                    current = cross(&current, &sub)?;
+                if rep.max == Some(n) {
+                    break;
                 }
+                let next = concat(&acc, &sub, k)?;
+                if next == acc && n >= rep.min {
+                    break;
+                }
+                if n == 64 {
+                    return None;
+                }
+                acc = next;
             }
             all
         }
-        HirKind::Capture(cap) => language(&cap.sub)?,
-        HirKind::Concat(parts) => {
-            let mut acc = vec![String::new()];
-            for part in parts {
-                acc = cross(&acc, &language(part)?)?;
-            }
-            acc
-        }
-        HirKind::Alternation(parts) => {
-            let mut acc = Vec::new();
-            for part in parts {
-                acc.extend(language(part)?);
-            }
-            acc
-        }
     };
-    let mut out = out;
-    out.sort();
-    out.dedup();
-    (out.len() <= MAX_LITERALS).then_some(out)
+    (out.len() <= MAX_SET).then_some(out)
 }
 
-fn cross(a: &[String], b: &[String]) -> Option<Vec<String>> {
-    if a.len() * b.len() > MAX_LITERALS * 4 {
-        return None;
+fn concat(left: &Truncated, right: &Truncated, k: usize) -> Option<Truncated> {
+    let mut out = Truncated::new();
+    for (s, complete, captured) in left {
+        if !complete {
+            out.insert((s.clone(), false, *captured));
+            continue;
+        }
+        for (t, t_complete, t_captured) in right {
+            let joined = format!("{s}{t}");
+            let captured = *captured || *t_captured;
+            if *t_complete && joined.len() < k {
+                out.insert((joined, true, captured));
+            } else if joined.len() >= k {
+                out.insert((joined.get(..k)?.to_string(), false, captured));
+            }
+            // An incomplete right part shorter than k cannot occur.
+        }
+        if out.len() > MAX_SET {
+            return None;
+        }
     }
-    Some(
-        a.iter()
-            .flat_map(|x| b.iter().map(move |y| format!("{x}{y}")))
-            .collect(),
-    )
+    Some(out)
+}
+
+/// `with_transform`: a whole match in which a capture group took part may
+/// be rewritten by the transform rule, so it goes with the `long` entries
+/// (which make the fast path decline).
+fn prefixes(hir: &Hir, with_transform: bool) -> Option<Prefixes> {
+    let set = truncated(hir, DEPTH)?;
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let is_short = |c: bool, captured: bool| c && !(with_transform && captured);
+    let mut short: Vec<String> = set
+        .iter()
+        .filter(|(s, c, x)| is_short(*c, *x) && digits(s))
+        .map(|(s, _, _)| s.clone())
+        .collect();
+    let mut long: Vec<String> = set
+        .iter()
+        .filter(|(s, c, x)| !is_short(*c, *x) && digits(s))
+        .map(|(s, _, _)| s.clone())
+        .collect();
+    long.sort();
+    short.dedup();
+    long.dedup();
+    (short.len() + long.len() <= 64).then_some(Prefixes { short, long })
 }
 
 fn digit_bit(c: u32) -> u16 {
@@ -297,34 +381,19 @@ fn class_digits(class: &Class) -> u16 {
     set
 }
 
-fn class_size(class: &Class) -> Option<usize> {
-    match class {
-        Class::Unicode(c) => c
-            .ranges()
-            .iter()
-            .map(|r| {
-                (r.end() as usize)
-                    .checked_sub(r.start() as usize)
-                    .map(|n| n + 1)
-            })
-            .sum(),
-        Class::Bytes(c) => c
-            .ranges()
-            .iter()
-            .map(|r| Some(usize::from(r.end() - r.start()) + 1))
-            .sum(),
-    }
-}
-
-fn literals(l: &Option<Vec<String>>) -> String {
+fn literals(l: &Option<Prefixes>) -> String {
+    let list = |v: &[String]| {
+        v.iter()
+            .map(|s| format!("{s:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     match l {
         None => "None".into(),
-        Some(v) => format!(
-            "Some(&[{}])",
-            v.iter()
-                .map(|s| format!("{s:?}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+        Some(p) => format!(
+            "Some(Prefixes {{ short: &[{}], long: &[{}] }})",
+            list(&p.short),
+            list(&p.long)
         ),
     }
 }
