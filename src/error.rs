@@ -26,6 +26,88 @@ pub enum Error {
     /// An [`EmailTable`](crate::EmailTable) already holds 2^32 addresses.
     #[error("the email table is full (2^32 addresses)")]
     EmailTableFull,
+    /// A list setting is longer than its limit (counted in characters).
+    #[error("list {field} is {actual} characters long; the limit is {limit}")]
+    TooLong {
+        /// The setting.
+        field: ListField,
+        /// Its limit, in characters.
+        limit: usize,
+        /// The length given, in characters.
+        actual: usize,
+    },
+    /// A list setting is malformed (an empty name, a webhook that is not an
+    /// http or https URL, …).
+    #[error("list {field} {reason}")]
+    InvalidList {
+        /// The setting.
+        field: ListField,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Another list already has this name (compared without regard to case
+    /// or spacing).
+    #[error("a list named {name:?} already exists")]
+    DuplicateName {
+        /// The name given.
+        name: String,
+    },
+    /// Another list already uses this opt-out keyword.
+    #[error("the keyword {keyword:?} is already used by list {list:?}")]
+    DuplicateKeyword {
+        /// The keyword given.
+        keyword: String,
+        /// The list that has it.
+        list: String,
+    },
+    /// The system list cannot be deleted or renamed.
+    #[error("the system list cannot be {action}")]
+    SystemList {
+        /// What was attempted: `"deleted"` or `"renamed"`.
+        action: &'static str,
+    },
+    /// No list has this id (it never existed or was deleted).
+    #[error("no list {0}")]
+    UnknownList(crate::ListId),
+}
+
+/// A list setting named in an [`Error`].
+///
+/// # Example
+///
+/// ```
+/// use optout::{Error, ListField, ListSettings, Store};
+///
+/// let store = Store::new();
+/// let err = store.create_list(ListSettings::new("x".repeat(51))).unwrap_err();
+/// assert!(matches!(err, Error::TooLong { field: ListField::Name, limit: 50, actual: 51 }));
+/// assert_eq!(err.to_string(), "list name is 51 characters long; the limit is 50");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ListField {
+    /// The list name (1–50 characters, unique).
+    Name,
+    /// The description (at most 300 characters).
+    Description,
+    /// The opt-out keyword (at most 50 characters, unique).
+    Keyword,
+    /// The opt-out confirmation message (at most 300 characters).
+    Confirmation,
+    /// The webhook URL (http or https).
+    Webhook,
+}
+
+impl std::fmt::Display for ListField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ListField::Name => "name",
+            ListField::Description => "description",
+            ListField::Keyword => "keyword",
+            ListField::Confirmation => "confirmation message",
+            ListField::Webhook => "webhook URL",
+        })
+    }
 }
 
 /// A `Result` whose error is the crate's [`Error`].

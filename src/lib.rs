@@ -73,15 +73,32 @@
 )]
 
 mod address;
+mod clock;
 mod error;
+mod filter;
+mod history;
 mod id;
+mod list;
+mod store;
 
 pub use address::{
     Address, AddressKind, Email, EmailAliases, EmailReason, Invalid, Normalizer, NormalizerBuilder,
     Phone, PhoneReason, Region, Strictness,
 };
-pub use error::{Error, Result};
+pub use clock::{Clock, SystemClock, Timestamp};
+pub use error::{Error, ListField, Result};
+pub use filter::{
+    BitmapSplit, Category, Dispatch, IdSplit, Outcome, Recipient, Report, SkipReason, Split,
+    Suppression,
+};
+pub use history::{Action, Change};
 pub use id::{AddressId, EmailTable, InvalidId};
+pub use list::{List, ListId, ListSettings};
+pub use store::{Bulk, ChannelId, Edit, KeywordScope, Memory, Scope, Source, Store};
+
+/// The bitmap crate whose types appear in this API
+/// ([`Suppression::split_bitmap`] takes a `roaring::RoaringTreemap`).
+pub use roaring;
 
 /// The README's examples, run as doctests.
 #[cfg(doctest)]

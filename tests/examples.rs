@@ -14,7 +14,12 @@ fn run(name: &str, args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start example {name}: {e}"));
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
@@ -22,7 +27,11 @@ fn run(name: &str, args: &[&str], stdin: &str) -> Output {
 fn normalize_writes_one_tsv_line_per_input() {
     let input = "+14155550123\n(415) 555-0123\nAnn@Example.com\nhello\n\n07911 123456\n";
     let out = run("normalize", &[], input);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
@@ -40,10 +49,17 @@ fn normalize_writes_one_tsv_line_per_input() {
 
 #[test]
 fn normalize_takes_region_and_strictness() {
-    let out = run("normalize", &["--region", "GB", "--strict"], "07911 123456\n020 7946 0958\n");
+    let out = run(
+        "normalize",
+        &["--region", "GB", "--strict"],
+        "07911 123456\n020 7946 0958\n",
+    );
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.starts_with("07911 123456\tphone\t+447911123456\t447911123456\n"), "{text}");
+    assert!(
+        text.starts_with("07911 123456\tphone\t+447911123456\t447911123456\n"),
+        "{text}"
+    );
     assert_eq!(text.lines().count(), 2);
 }
 

@@ -1,0 +1,484 @@
+//! The send filter, scenario by scenario, as the platforms behave; and the
+//! laws it keeps for any audience.
+
+use optout::{
+    Address, AddressId, Category, ChannelId, Dispatch, Edit, Error, KeywordScope, ListId,
+    ListSettings, Normalizer, Outcome, Region, Scope, SkipReason, Source, Store, Timestamp,
+};
+use proptest::prelude::*;
+use roaring::RoaringTreemap;
+
+fn us() -> Normalizer {
+    Normalizer::new(Region::new("US").unwrap())
+}
+
+fn phone(i: u64) -> String {
+    format!("+1415555{:04}", i)
+}
+
+fn addr(n: &Normalizer, s: &str) -> Address {
+    n.address(s).unwrap()
+}
+
+const A: ChannelId = ChannelId::new(1);
+const B: ChannelId = ChannelId::new(2);
+
+fn marketing(channel: ChannelId) -> Dispatch {
+    Dispatch::new(Category::Marketing).channel(channel)
+}
+
+#[test]
+fn thousand_recipients_fifty_opted_out() {
+    let n = us();
+    let store = Store::new();
+    let audience: Vec<String> = (0..1000).map(phone).collect();
+    for i in (0..1000).step_by(20) {
+        store.opt_out(&addr(&n, &phone(i)), &Edit::new()).unwrap();
+    }
+    let split = store.compile(&marketing(A)).unwrap().split(&n, &audience);
+    assert_eq!(split.report().sendable, 950);
+    assert_eq!(split.report().opted_out, 50);
+    assert_eq!(
+        split.report().to_string(),
+        "950 sendable, 50 skipped (opted-out)"
+    );
+    for (i, reason, address) in split.skipped() {
+        assert_eq!(i % 20, 0);
+        assert_eq!(reason.to_string(), "Optout Number");
+        assert_eq!(address.map(|a| a.to_string()), Some(phone(i as u64)));
+    }
+}
+
+#[test]
+fn opted_out_still_gets_utility_and_otp_blocked_gets_nothing() {
+    let n = us();
+    let store = Store::new();
+    let opted = addr(&n, "(415) 555-0001");
+    let blocked = addr(&n, "(415) 555-0002");
+    store.opt_out(&opted, &Edit::new()).unwrap();
+    store.block(&blocked, &Edit::new()).unwrap();
+    let audience = ["(415) 555-0001", "(415) 555-0002", "(415) 555-0003"];
+    for (category, expected) in [
+        (
+            Category::Marketing,
+            [Some(SkipReason::OptedOut), Some(SkipReason::Blocked), None],
+        ),
+        (Category::Utility, [None, Some(SkipReason::Blocked), None]),
+        (
+            Category::Authentication,
+            [None, Some(SkipReason::Blocked), None],
+        ),
+    ] {
+        let split = store
+            .compile(&Dispatch::new(category).channel(A))
+            .unwrap()
+            .split(&n, &audience);
+        let got: Vec<Option<SkipReason>> =
+            split.outcomes().iter().map(Outcome::skip_reason).collect();
+        assert_eq!(got, expected, "{category:?}");
+    }
+}
+
+#[test]
+fn blocked_wins_over_opted_out() {
+    let n = us();
+    let store = Store::new();
+    let a = addr(&n, "(415) 555-0001");
+    store.opt_out(&a, &Edit::new()).unwrap();
+    store.block(&a, &Edit::new()).unwrap();
+    assert_eq!(
+        store.check(&a, &marketing(A)).unwrap(),
+        Some(SkipReason::Blocked)
+    );
+}
+
+#[test]
+fn channel_scopes() {
+    let n = us();
+    let store = Store::new();
+    let only_a = addr(&n, "(415) 555-0001");
+    let everywhere = addr(&n, "(415) 555-0002");
+    store
+        .opt_out(&only_a, &Edit::new().scope(Scope::Channel(A)))
+        .unwrap();
+    store
+        .opt_out(&everywhere, &Edit::new().scope(Scope::Account))
+        .unwrap();
+    let check = |a: &Address, ch| store.check(a, &marketing(ch)).unwrap();
+    assert_eq!(check(&only_a, A), Some(SkipReason::OptedOut));
+    assert_eq!(check(&only_a, B), None);
+    assert_eq!(check(&everywhere, A), Some(SkipReason::OptedOut));
+    assert_eq!(check(&everywhere, B), Some(SkipReason::OptedOut));
+    // A send on no channel honours account-wide entries only.
+    assert_eq!(
+        store
+            .check(&only_a, &Dispatch::new(Category::Marketing))
+            .unwrap(),
+        None
+    );
+}
+
+#[test]
+fn enforcing_channel_turns_keyword_opt_outs_account_wide() {
+    let n = us();
+    let store = Store::new();
+    store.set_keyword_scope(A, KeywordScope::Account);
+    let a = addr(&n, "(415) 555-0001");
+    let keyword = Edit::new().scope(Scope::Channel(A)).source(Source::Keyword);
+    let changes = store.opt_out(&a, &keyword).unwrap();
+    assert_eq!(changes[0].scope, Scope::Account);
+    assert_eq!(
+        store.check(&a, &marketing(B)).unwrap(),
+        Some(SkipReason::OptedOut)
+    );
+    // A manual channel-scoped entry on that channel stays channel-scoped.
+    let b = addr(&n, "(415) 555-0002");
+    store
+        .opt_out(&b, &Edit::new().scope(Scope::Channel(A)))
+        .unwrap();
+    assert_eq!(store.check(&b, &marketing(B)).unwrap(), None);
+    // A non-enforcing channel keeps keyword opt-outs on itself.
+    let c = addr(&n, "(415) 555-0003");
+    store
+        .opt_out(
+            &c,
+            &Edit::new().scope(Scope::Channel(B)).source(Source::Keyword),
+        )
+        .unwrap();
+    assert_eq!(store.check(&c, &marketing(A)).unwrap(), None);
+}
+
+#[test]
+fn web_form_opt_outs_are_account_wide() {
+    let n = us();
+    let store = Store::new();
+    let a = addr(&n, "ann@example.com");
+    store
+        .opt_out(
+            &a,
+            &Edit::new().scope(Scope::Channel(A)).source(Source::WebForm),
+        )
+        .unwrap();
+    assert_eq!(
+        store.check(&a, &marketing(B)).unwrap(),
+        Some(SkipReason::OptedOut)
+    );
+}
+
+#[test]
+fn deleting_a_list_reenables_nobody_still_on_another() {
+    let n = us();
+    let store = Store::new();
+    let promo = store.create_list(ListSettings::new("Promotions")).unwrap();
+    let news = store.create_list(ListSettings::new("Newsletter")).unwrap();
+    let both = addr(&n, "(415) 555-0001");
+    let promo_only = addr(&n, "(415) 555-0002");
+    let system_too = addr(&n, "(415) 555-0003");
+    store
+        .opt_out(&both, &Edit::new().lists_of([promo, news]))
+        .unwrap();
+    store
+        .opt_out(&promo_only, &Edit::new().list(promo))
+        .unwrap();
+    store
+        .opt_out(&system_too, &Edit::new().lists_of([promo, ListId::SYSTEM]))
+        .unwrap();
+    store.delete_list(promo).unwrap();
+    let send = marketing(A).honour(news);
+    assert_eq!(
+        store.check(&both, &send).unwrap(),
+        Some(SkipReason::OptedOut)
+    );
+    assert_eq!(store.check(&promo_only, &send).unwrap(), None);
+    assert_eq!(
+        store.check(&system_too, &send).unwrap(),
+        Some(SkipReason::OptedOut)
+    );
+    assert!(matches!(
+        store.delete_list(ListId::SYSTEM),
+        Err(Error::SystemList { .. })
+    ));
+    assert!(matches!(
+        store.delete_list(promo),
+        Err(Error::UnknownList(_))
+    ));
+    // The name is free again; the old id stays dead.
+    let again = store.create_list(ListSettings::new("Promotions")).unwrap();
+    assert_ne!(again, promo);
+}
+
+#[test]
+fn custom_lists_are_honoured_only_when_named() {
+    let n = us();
+    let store = Store::new();
+    let promo = store.create_list(ListSettings::new("Promotions")).unwrap();
+    let a = addr(&n, "(415) 555-0001");
+    store.opt_out(&a, &Edit::new().list(promo)).unwrap();
+    assert_eq!(store.check(&a, &marketing(A)).unwrap(), None);
+    assert_eq!(
+        store.check(&a, &marketing(A).honour(promo)).unwrap(),
+        Some(SkipReason::OptedOut)
+    );
+}
+
+#[test]
+fn one_number_written_three_ways_is_sent_once() {
+    let n = us();
+    let store = Store::new();
+    let audience = ["+14155550123", "(415) 555-0123", "tel:+1-415-555-0123"];
+    let split = store.compile(&marketing(A)).unwrap().split(&n, &audience);
+    let got: Vec<Option<SkipReason>> = split.outcomes().iter().map(Outcome::skip_reason).collect();
+    assert_eq!(
+        got,
+        [
+            None,
+            Some(SkipReason::Duplicate),
+            Some(SkipReason::Duplicate)
+        ]
+    );
+    assert_eq!(
+        split.report().to_string(),
+        "1 sendable, 2 skipped (duplicate)"
+    );
+}
+
+#[test]
+fn unknown_emails_are_deduplicated_and_invalid_inputs_reported() {
+    let n = us();
+    let store = Store::new();
+    let audience = ["Ann@Example.com", "ann@example.com ", "nope@", "hello", ""];
+    let split = store.compile(&marketing(A)).unwrap().split(&n, &audience);
+    let got: Vec<String> = split
+        .outcomes()
+        .iter()
+        .map(|o| o.skip_reason().map_or("send".into(), |r| r.to_string()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "send",
+            "Duplicate",
+            "Invalid Email",
+            "Invalid Number",
+            "Invalid Number"
+        ]
+    );
+}
+
+#[test]
+fn a_change_before_compile_is_honoured_a_change_after_is_not() {
+    let n = us();
+    let store = Store::new();
+    let a = addr(&n, "(415) 555-0001");
+    store.opt_out(&a, &Edit::new()).unwrap();
+    let compiled = store.compile(&marketing(A)).unwrap();
+    store.opt_in(&a, &Edit::new()).unwrap();
+    assert_eq!(compiled.check(&a), Some(SkipReason::OptedOut));
+    assert_eq!(store.compile(&marketing(A)).unwrap().check(&a), None);
+}
+
+#[test]
+fn list_settings_violations_change_nothing() {
+    let store = Store::new();
+    let before = store.lists();
+    assert!(matches!(
+        store.create_list(ListSettings::new("n".repeat(51))),
+        Err(Error::TooLong {
+            field: optout::ListField::Name,
+            ..
+        })
+    ));
+    assert!(
+        store
+            .create_list(ListSettings::new("A").webhook("ftp://x"))
+            .is_err()
+    );
+    store
+        .create_list(ListSettings::new("A").keyword("STOPA"))
+        .unwrap();
+    assert!(matches!(
+        store.create_list(ListSettings::new("B").keyword("stopa")),
+        Err(Error::DuplicateKeyword { .. })
+    ));
+    assert_eq!(store.lists().len(), before.len() + 1);
+}
+
+#[test]
+fn history_by_date_range_with_source_scope_and_list() {
+    let n = us();
+    let store = Store::with_clock(|| Timestamp::from_unix_secs(1_000));
+    let t = Timestamp::from_unix_secs;
+    let a = addr(&n, "(415) 555-0001");
+    store
+        .opt_out(
+            &a,
+            &Edit::new()
+                .at(t(100))
+                .source(Source::Keyword)
+                .scope(Scope::Channel(A)),
+        )
+        .unwrap();
+    store
+        .opt_in(
+            &a,
+            &Edit::new()
+                .at(t(200))
+                .source(Source::Keyword)
+                .scope(Scope::Channel(A)),
+        )
+        .unwrap();
+    store.opt_out(&a, &Edit::new().source(Source::Api)).unwrap(); // clock: 1000
+    let all = store.history(..);
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[2].at, t(1_000));
+    let window = store.history(t(150)..t(1_000));
+    assert_eq!(window.len(), 1);
+    assert_eq!(window[0].action, optout::Action::OptIn);
+    assert_eq!(window[0].list, Some(ListId::SYSTEM));
+    assert_eq!(window[0].scope, Scope::Channel(A));
+    assert_eq!(window[0].source, Source::Keyword);
+    assert_eq!(window[0].address, a.phone_id().unwrap());
+}
+
+#[test]
+fn bulk_changes_are_recorded_and_counted() {
+    let n = us();
+    let store = Store::new();
+    let people: Vec<Address> = (0..100).map(|i| addr(&n, &phone(i))).collect();
+    let bulk = store
+        .opt_out_many(&people, &Edit::new().source(Source::Import))
+        .unwrap();
+    assert_eq!((bulk.changed, bulk.unchanged), (100, 0));
+    assert_eq!(store.count(ListId::SYSTEM).unwrap(), 100);
+    assert_eq!(store.history(..).len(), 100);
+    assert!(store.history(..).iter().all(|c| c.source == Source::Import));
+    let back = store.opt_in_many(&people[..10], &Edit::new()).unwrap();
+    assert_eq!(back.changed, 10);
+    assert_eq!(store.count(ListId::SYSTEM).unwrap(), 90);
+}
+
+#[test]
+fn ids_and_bitmap_paths_agree_with_the_address_path() {
+    let n = us();
+    let store = Store::new();
+    for i in (0..200).step_by(7) {
+        store.opt_out(&addr(&n, &phone(i)), &Edit::new()).unwrap();
+    }
+    store.block(&addr(&n, &phone(3)), &Edit::new()).unwrap();
+    let compiled = store.compile(&marketing(A)).unwrap();
+    let ids: Vec<AddressId> = (0..200)
+        .map(|i| addr(&n, &phone(i)).phone_id().unwrap())
+        .collect();
+    let by_id = compiled.split_ids(&ids);
+    let addresses: Vec<Address> = (0..200).map(|i| addr(&n, &phone(i))).collect();
+    let by_address = compiled.split_addresses(&addresses);
+    let expected: Vec<Option<SkipReason>> = by_address
+        .outcomes()
+        .iter()
+        .map(Outcome::skip_reason)
+        .collect();
+    assert_eq!(by_id.verdicts(), expected.as_slice());
+    let audience: RoaringTreemap = ids.iter().map(|id| id.get()).collect();
+    let bitmap = compiled.split_bitmap(&audience);
+    assert_eq!(bitmap.report(), *by_id.report());
+    assert!(bitmap.blocked.contains(ids[3].get()));
+}
+
+#[test]
+fn shared_types_are_send_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Store>();
+    check::<optout::Suppression>();
+    check::<optout::Split>();
+    check::<optout::IdSplit>();
+    check::<Dispatch>();
+    check::<Edit>();
+}
+
+/// An arbitrary audience entry: an index into a small pool of people, a
+/// layout to write them in, or junk.
+#[derive(Clone, Debug)]
+enum Entry {
+    Person { who: u8, layout: u8 },
+    Email { who: u8, upper: bool },
+    Junk(String),
+}
+
+fn entry() -> impl Strategy<Value = Entry> {
+    prop_oneof![
+        6 => (0u8..40, 0u8..4).prop_map(|(who, layout)| Entry::Person { who, layout }),
+        2 => (0u8..10, any::<bool>()).prop_map(|(who, upper)| Entry::Email { who, upper }),
+        1 => "[a-z0-9@+ ]{0,8}".prop_map(Entry::Junk),
+    ]
+}
+
+fn render(e: &Entry) -> String {
+    match e {
+        Entry::Person { who, layout } => {
+            let local = format!("555{:04}", 100 + u32::from(*who));
+            match layout {
+                0 => format!("+1415{local}"),
+                1 => format!("(415) {}-{}", &local[..3], &local[3..]),
+                2 => format!("tel:+1-415-{}-{}", &local[..3], &local[3..]),
+                _ => format!("1 415 {} {}", &local[..3], &local[3..]),
+            }
+        }
+        Entry::Email { who, upper } => {
+            let e = format!("person{who}@example.com");
+            if *upper { e.to_uppercase() } else { e }
+        }
+        Entry::Junk(s) => s.clone(),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Every input is accounted for exactly once and in order; the batch
+    /// filter agrees with the single-address check; duplicates are exactly
+    /// the later sendable occurrences of a person.
+    #[test]
+    fn every_input_accounted_for_once(
+        audience in proptest::collection::vec(entry(), 0..120),
+        opted in proptest::collection::vec(0u8..40, 0..15),
+        blocked in proptest::collection::vec(0u8..40, 0..5),
+        opted_emails in proptest::collection::vec(0u8..10, 0..4),
+        category in prop::sample::select(vec![Category::Marketing, Category::Utility, Category::Authentication]),
+    ) {
+        let n = us();
+        let store = Store::new();
+        for who in &opted {
+            store.opt_out(&addr(&n, &render(&Entry::Person { who: *who, layout: 0 })), &Edit::new()).unwrap();
+        }
+        for who in &blocked {
+            store.block(&addr(&n, &render(&Entry::Person { who: *who, layout: 1 })), &Edit::new()).unwrap();
+        }
+        for who in &opted_emails {
+            store.opt_out(&addr(&n, &render(&Entry::Email { who: *who, upper: false })), &Edit::new()).unwrap();
+        }
+        let dispatch = Dispatch::new(category).channel(A);
+        let inputs: Vec<String> = audience.iter().map(render).collect();
+        let split = store.compile(&dispatch).unwrap().split(&n, &inputs);
+
+        prop_assert_eq!(split.len(), inputs.len());
+        prop_assert_eq!(split.report().total(), inputs.len() as u64);
+        let mut seen = std::collections::HashSet::new();
+        for (input, outcome) in inputs.iter().zip(split.outcomes()) {
+            match n.address(input) {
+                Err(invalid) => prop_assert_eq!(outcome.skip_reason(), Some(SkipReason::from(invalid))),
+                Ok(address) => {
+                    prop_assert_eq!(outcome.address(), Some(&address));
+                    let single = store.check(&address, &dispatch).unwrap();
+                    let key = address.to_string();
+                    match single {
+                        Some(reason) => prop_assert_eq!(outcome.skip_reason(), Some(reason)),
+                        None if seen.insert(key) => prop_assert!(outcome.is_sendable()),
+                        None => prop_assert_eq!(outcome.skip_reason(), Some(SkipReason::Duplicate)),
+                    }
+                }
+            }
+        }
+        let sendable = split.sendable().count() as u64;
+        prop_assert_eq!(sendable, split.report().sendable);
+    }
+}
