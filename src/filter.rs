@@ -734,20 +734,39 @@ impl BitmapSplit {
     }
 }
 
-/// A set of ids for membership tests during one filter run: open
-/// addressing with linear probing, about one cache line touched per probe.
-/// Roaring is the storage format; probing a sparse roaring treemap costs
-/// several dependent cache misses, this costs one.
+/// A set of ids for membership tests during one filter run.
+///
+/// Roaring is the storage format, but probing a sparse roaring treemap costs
+/// several dependent cache misses. This set answers most lookups from a
+/// one-word-per-probe Bloom filter of about one byte per id, small enough
+/// to stay in the CPU's second-level cache; only ids that pass it reach
+/// the exact open-addressing table (one cache line per probe).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct IdSet {
+    bloom: Vec<u64>,
+    bloom_shift: u32,
     slots: Vec<u64>,
-    shift: u32,
-    multiplier: u64,
+    slot_shift: u32,
+    seed: u64,
     len: u64,
 }
 
 /// Id 0 is never a valid id, so it marks an empty slot.
 const EMPTY: u64 = 0;
+
+/// The splitmix64 finalizer: every output bit depends on every input bit.
+#[inline]
+fn mix(x: u64) -> u64 {
+    let x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    let x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// The four bits a hash sets in its Bloom word.
+#[inline]
+fn bloom_bits(h: u64) -> u64 {
+    (1 << (h & 63)) | (1 << ((h >> 6) & 63)) | (1 << ((h >> 12) & 63)) | (1 << ((h >> 18) & 63))
+}
 
 impl IdSet {
     pub(crate) fn from_bitmap(bitmap: &RoaringTreemap) -> IdSet {
@@ -755,14 +774,16 @@ impl IdSet {
         if len == 0 {
             return IdSet::default();
         }
-        let capacity = (len.saturating_mul(2)).next_power_of_two().max(16);
-        let bits = capacity.trailing_zeros();
-        // A per-set random odd multiplier: inputs cannot be chosen to collide.
-        let multiplier = foldhash::fast::RandomState::default().hash_one(len) | 1;
+        let slots = len.saturating_mul(2).next_power_of_two().max(16);
+        let words = (len / 8).next_power_of_two().max(8);
+        // A per-set random seed: inputs cannot be chosen to collide.
+        let seed = foldhash::fast::RandomState::default().hash_one(len);
         let mut set = IdSet {
-            slots: vec![EMPTY; usize::try_from(capacity).unwrap_or(usize::MAX)],
-            shift: 64 - bits,
-            multiplier,
+            bloom: vec![0; usize::try_from(words).unwrap_or(usize::MAX)],
+            bloom_shift: 64 - words.trailing_zeros(),
+            slots: vec![EMPTY; usize::try_from(slots).unwrap_or(usize::MAX)],
+            slot_shift: 64 - slots.trailing_zeros(),
+            seed,
             len,
         };
         for id in bitmap.iter().filter(|&id| id != EMPTY) {
@@ -771,14 +792,13 @@ impl IdSet {
         set
     }
 
-    #[inline]
-    fn slot(&self, id: u64) -> usize {
-        (id.wrapping_mul(self.multiplier) >> self.shift) as usize
-    }
-
     fn insert(&mut self, id: u64) {
+        let h = mix(id ^ self.seed);
+        if let Some(word) = self.bloom.get_mut((h >> self.bloom_shift) as usize) {
+            *word |= bloom_bits(h);
+        }
         let mask = self.slots.len() - 1;
-        let mut i = self.slot(id);
+        let mut i = (h.rotate_left(32) >> self.slot_shift) as usize;
         while let Some(slot) = self.slots.get_mut(i) {
             if *slot == EMPTY || *slot == id {
                 *slot = id;
@@ -793,8 +813,14 @@ impl IdSet {
         if self.len == 0 {
             return false;
         }
+        let h = mix(id ^ self.seed);
+        let bits = bloom_bits(h);
+        match self.bloom.get((h >> self.bloom_shift) as usize) {
+            Some(word) if word & bits == bits => {}
+            _ => return false,
+        }
         let mask = self.slots.len() - 1;
-        let mut i = self.slot(id);
+        let mut i = (h.rotate_left(32) >> self.slot_shift) as usize;
         // The table is at most half full, so an empty slot ends every probe.
         while let Some(&slot) = self.slots.get(i) {
             if slot == id {
@@ -808,10 +834,53 @@ impl IdSet {
         false
     }
 
+    /// Membership of a batch of ids (0 = absent), written to `out`. The
+    /// Bloom words and then the table slots are loaded in separate loops,
+    /// so the processor can have all of a batch's cache misses in flight at
+    /// once instead of one after another.
+    pub(crate) fn contains_batch(&self, ids: &[u64], out: &mut [bool]) {
+        if self.len == 0 {
+            out.iter_mut().for_each(|o| *o = false);
+            return;
+        }
+        let mut hashes = [0u64; BATCH];
+        for ((&id, o), h) in ids.iter().zip(out.iter_mut()).zip(hashes.iter_mut()) {
+            *h = mix(id ^ self.seed);
+            let bits = bloom_bits(*h);
+            let word = self
+                .bloom
+                .get((*h >> self.bloom_shift) as usize)
+                .copied()
+                .unwrap_or(0);
+            *o = id != EMPTY && word & bits == bits;
+        }
+        let mask = self.slots.len() - 1;
+        for ((&id, o), h) in ids.iter().zip(out.iter_mut()).zip(hashes) {
+            if !*o {
+                continue;
+            }
+            let mut i = (h.rotate_left(32) >> self.slot_shift) as usize;
+            *o = false;
+            while let Some(&slot) = self.slots.get(i) {
+                if slot == id {
+                    *o = true;
+                    break;
+                }
+                if slot == EMPTY {
+                    break;
+                }
+                i = (i + 1) & mask;
+            }
+        }
+    }
+
     pub(crate) fn len(&self) -> u64 {
         self.len
     }
 }
+
+/// Inputs handled together by the batched lookups.
+const BATCH: usize = 32;
 
 /// The suppression for one send, compiled from a store: who is blocked and,
 /// for marketing, who is on an honoured list in the send's scope. It is an
@@ -874,15 +943,14 @@ impl Store {
     pub fn compile(&self, dispatch: &Dispatch) -> Result<Suppression, Error> {
         let (blocked_bitmap, opted_out_bitmap, emails) = {
             let state = self.read();
-            let mut opted = RoaringTreemap::new();
+            let mut sets: Vec<&RoaringTreemap> = Vec::new();
             for &list in &dispatch.lists {
                 let slot = state.slot(list)?;
                 if dispatch.category.honours_opt_outs() {
-                    for set in slot.entries.applying_to(dispatch.channel) {
-                        opted |= set;
-                    }
+                    sets.extend(slot.entries.applying_to(dispatch.channel));
                 }
             }
+            let opted = crate::bitmap::union_all(&sets);
             (state.blocked.clone(), opted, Arc::clone(&state.emails))
         };
         Ok(Suppression {
@@ -946,13 +1014,6 @@ impl Store {
     }
 }
 
-/// What the dedupe pass keys a sendable recipient on.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-enum Key<'a> {
-    Id(u64),
-    UnknownEmail(&'a str),
-}
-
 impl Suppression {
     /// The send's category.
     ///
@@ -1009,6 +1070,33 @@ impl Suppression {
         }
     }
 
+    /// Checks a batch of ids (at most [`BATCH`]); `None` ids are not
+    /// suppressed.
+    fn check_batch(&self, ids: &[Option<AddressId>], out: &mut [Option<SkipReason>]) {
+        let mut raw = [0u64; BATCH];
+        for (r, id) in raw.iter_mut().zip(ids) {
+            *r = id.map_or(0, AddressId::get);
+        }
+        let n = ids.len().min(BATCH);
+        let (raw, out) = (
+            raw.get(..n).unwrap_or(&[]),
+            out.get_mut(..n).unwrap_or(&mut []),
+        );
+        let mut blocked = [false; BATCH];
+        let mut opted = [false; BATCH];
+        self.blocked.contains_batch(raw, &mut blocked);
+        self.opted_out.contains_batch(raw, &mut opted);
+        for ((o, b), p) in out.iter_mut().zip(blocked).zip(opted) {
+            *o = if b {
+                Some(SkipReason::Blocked)
+            } else if p {
+                Some(SkipReason::OptedOut)
+            } else {
+                None
+            };
+        }
+    }
+
     /// Checks one normalized address.
     ///
     /// # Example
@@ -1032,14 +1120,39 @@ impl Suppression {
         }
     }
 
-    fn outcome(&self, address: Address) -> Outcome {
-        let id = self.id_of(&address);
-        match id.and_then(|id| self.check_id(id)) {
-            Some(reason) => Outcome::Skipped {
-                reason,
-                address: Some(address),
-            },
-            None => Outcome::Sendable(Recipient { address, id }),
+    /// The outcome for a valid address, given its id and verdict, and its
+    /// mark for the later passes.
+    fn decide(
+        &self,
+        address: Address,
+        id: Option<AddressId>,
+        verdict: Option<SkipReason>,
+    ) -> (Outcome, Mark) {
+        match verdict {
+            Some(reason) => (
+                Outcome::Skipped {
+                    reason,
+                    address: Some(address),
+                },
+                Mark::skipped(reason),
+            ),
+            None => {
+                let mark = match (&address, id) {
+                    (_, Some(id)) => Mark {
+                        key: id.get(),
+                        tag: Mark::SEND_ID,
+                    },
+                    (Address::Email(e), None) => Mark {
+                        key: UNKNOWN_EMAIL.hash_one(e.as_str()),
+                        tag: Mark::SEND_HASHED,
+                    },
+                    (Address::Phone(p), None) => Mark {
+                        key: p.id().get(),
+                        tag: Mark::SEND_ID,
+                    },
+                };
+                (Outcome::Sendable(Recipient { address, id }), mark)
+            }
         }
     }
 
@@ -1066,18 +1179,66 @@ impl Suppression {
     /// # }
     /// ```
     pub fn split<S: AsRef<str> + Sync>(&self, normalizer: &Normalizer, inputs: &[S]) -> Split {
-        let outcomes: Vec<Outcome> = inputs
-            .par_iter()
-            .with_min_len(1024)
-            .map(|input| match normalizer.address(input.as_ref()) {
-                Ok(address) => self.outcome(address),
-                Err(invalid) => Outcome::Skipped {
-                    reason: invalid.into(),
-                    address: None,
-                },
-            })
-            .collect();
-        finish(outcomes)
+        self.split_with(inputs, |input| normalizer.address(input.as_ref()))
+    }
+
+    /// The parallel split: normalize a batch, check it with batched
+    /// lookups, write its outcomes and marks; then deduplicate and count.
+    fn split_with<T: Sync>(
+        &self,
+        inputs: &[T],
+        normalize: impl Fn(&T) -> Result<Address, Invalid> + Sync,
+    ) -> Split {
+        let placeholder = Outcome::Skipped {
+            reason: SkipReason::Duplicate,
+            address: None,
+        };
+        let mut outcomes = vec![placeholder; inputs.len()];
+        let mut marks = vec![Mark::default(); inputs.len()];
+        let chunk = 4 * 1024;
+        outcomes
+            .par_chunks_mut(chunk)
+            .zip(marks.par_chunks_mut(chunk))
+            .zip(inputs.par_chunks(chunk))
+            .for_each(|((outcomes, marks), inputs)| {
+                let mut addresses: Vec<Result<Address, Invalid>> = Vec::with_capacity(BATCH);
+                let mut ids = [None; BATCH];
+                let mut verdicts = [None; BATCH];
+                for ((outcomes, marks), inputs) in outcomes
+                    .chunks_mut(BATCH)
+                    .zip(marks.chunks_mut(BATCH))
+                    .zip(inputs.chunks(BATCH))
+                {
+                    addresses.clear();
+                    addresses.extend(inputs.iter().map(&normalize));
+                    for (id, address) in ids.iter_mut().zip(&addresses) {
+                        *id = address.as_ref().ok().and_then(|a| self.id_of(a));
+                    }
+                    self.check_batch(ids.get(..addresses.len()).unwrap_or(&[]), &mut verdicts);
+                    for ((((outcome, mark), address), id), verdict) in outcomes
+                        .iter_mut()
+                        .zip(marks.iter_mut())
+                        .zip(addresses.drain(..))
+                        .zip(ids)
+                        .zip(verdicts)
+                    {
+                        (*outcome, *mark) = match address {
+                            Err(invalid) => {
+                                let reason = SkipReason::from(invalid);
+                                (
+                                    Outcome::Skipped {
+                                        reason,
+                                        address: None,
+                                    },
+                                    Mark::skipped(reason),
+                                )
+                            }
+                            Ok(address) => self.decide(address, id, verdict),
+                        };
+                    }
+                }
+            });
+        finish(outcomes, &marks)
     }
 
     /// Splits already normalized addresses in parallel, deduplicating as
@@ -1097,12 +1258,7 @@ impl Suppression {
     /// # }
     /// ```
     pub fn split_addresses(&self, addresses: &[Address]) -> Split {
-        let outcomes: Vec<Outcome> = addresses
-            .par_iter()
-            .with_min_len(1024)
-            .map(|a| self.outcome(a.clone()))
-            .collect();
-        finish(outcomes)
+        self.split_with(addresses, |a| Ok(a.clone()))
     }
 
     /// Splits pre-normalized ids in parallel, without parsing anything.
@@ -1123,25 +1279,44 @@ impl Suppression {
     /// # }
     /// ```
     pub fn split_ids(&self, ids: &[AddressId]) -> IdSplit {
-        let mut verdicts: Vec<Option<SkipReason>> = ids
-            .par_iter()
-            .with_min_len(4096)
-            .map(|&id| self.check_id(id))
+        // One pass checks each id and hands the sendable ones to the
+        // dedupe shards; a second deduplicates shard by shard.
+        let chunk = chunk_len(ids.len());
+        let mut verdicts: Vec<Option<SkipReason>> = vec![None; ids.len()];
+        let parts: Vec<(Report, Shards)> = verdicts
+            .par_chunks_mut(chunk)
+            .zip(ids.par_chunks(chunk))
+            .enumerate()
+            .map(|(c, (out, part))| {
+                // Probing first, in a tight loop of independent lookups, lets
+                // the processor overlap their cache misses.
+                for (verdicts, ids) in out.chunks_mut(BATCH).zip(part.chunks(BATCH)) {
+                    let mut batch = [None; BATCH];
+                    for (b, id) in batch.iter_mut().zip(ids) {
+                        *b = Some(*id);
+                    }
+                    self.check_batch(batch.get(..ids.len()).unwrap_or(&[]), verdicts);
+                }
+                let mut shards = Shards::new(part.len());
+                let mut report = Report::default();
+                for (j, (verdict, id)) in out.iter().zip(part).enumerate() {
+                    report.add(*verdict);
+                    if verdict.is_none() {
+                        shards.push(c * chunk + j, Key::Id(id.get()));
+                    }
+                }
+                (report, shards)
+            })
             .collect();
-        let mut seen = IdDedupe::with_capacity(ids.len());
-        for (verdict, id) in verdicts.iter_mut().zip(ids) {
-            if verdict.is_none() && !seen.insert(id.get()) {
+        let (reports, shards): (Vec<Report>, Vec<Shards>) = parts.into_iter().unzip();
+        let mut report = reports.into_iter().fold(Report::default(), Report::merge);
+        for i in dedupe(&shards, |_, _| true) {
+            if let Some(verdict @ None) = verdicts.get_mut(i) {
                 *verdict = Some(SkipReason::Duplicate);
+                report.sendable -= 1;
+                report.duplicate += 1;
             }
         }
-        let report = verdicts
-            .par_iter()
-            .with_min_len(4096)
-            .fold(Report::default, |mut r, v| {
-                r.add(*v);
-                r
-            })
-            .reduce(Report::default, Report::merge);
         IdSplit { verdicts, report }
     }
 
@@ -1161,9 +1336,15 @@ impl Suppression {
     /// # }
     /// ```
     pub fn split_bitmap(&self, audience: &RoaringTreemap) -> BitmapSplit {
-        let blocked = audience & &self.blocked_bitmap;
-        let opted_out = &(audience & &self.opted_out_bitmap) - &blocked;
-        let sendable = &(audience - &blocked) - &opted_out;
+        // Intersections clone their smaller side; the audience is cloned
+        // once, and only the containers of the (smaller) suppressed parts
+        // are touched when subtracting.
+        let blocked = &self.blocked_bitmap & audience;
+        let mut opted_out = &self.opted_out_bitmap & audience;
+        opted_out -= &blocked;
+        let mut sendable = audience.clone();
+        sendable -= &blocked;
+        sendable -= &opted_out;
         BitmapSplit {
             sendable,
             opted_out,
@@ -1172,64 +1353,219 @@ impl Suppression {
     }
 }
 
-/// Marks repeated sendable recipients as duplicates (first occurrence wins)
-/// and counts the outcomes.
-fn finish(mut outcomes: Vec<Outcome>) -> Split {
-    let sendable = outcomes.iter().filter(|o| o.is_sendable()).count();
-    let mut ids = IdDedupe::with_capacity(sendable);
-    let mut emails = std::collections::HashSet::with_hasher(foldhash::fast::RandomState::default());
-    let mut duplicates = Vec::new();
-    for (i, outcome) in outcomes.iter().enumerate() {
-        let Outcome::Sendable(r) = outcome else {
-            continue;
+/// What the dedupe pass keys an item on: an id, or (for an email address
+/// the store has never seen) a hash of it that is checked against the
+/// address itself before two items are called the same.
+#[derive(Clone, Copy)]
+enum Key {
+    Id(u64),
+    Hashed(u64),
+}
+
+/// Hashes email addresses the store does not know, for deduplication.
+const UNKNOWN_EMAIL: foldhash::fast::FixedState =
+    foldhash::fast::FixedState::with_seed(0x0ddb_a11c_0ffe_e123);
+
+/// A compact per-input summary the dedupe and report passes read instead
+/// of the outcomes: the dedupe key of a sendable input and what happened.
+#[derive(Clone, Copy, Debug, Default)]
+struct Mark {
+    key: u64,
+    tag: u8,
+}
+
+impl Mark {
+    const SEND_ID: u8 = 0;
+    const SEND_HASHED: u8 = 1;
+    const OPTED_OUT: u8 = 2;
+    const BLOCKED: u8 = 3;
+    const INVALID_NUMBER: u8 = 4;
+    const INVALID_EMAIL: u8 = 5;
+    const DUPLICATE: u8 = 6;
+
+    fn skipped(reason: SkipReason) -> Mark {
+        let tag = match reason {
+            SkipReason::OptedOut => Mark::OPTED_OUT,
+            SkipReason::Blocked => Mark::BLOCKED,
+            SkipReason::InvalidNumber(_) => Mark::INVALID_NUMBER,
+            SkipReason::InvalidEmail(_) => Mark::INVALID_EMAIL,
+            SkipReason::Duplicate => Mark::DUPLICATE,
         };
-        let key = match (&r.address, r.id) {
-            (_, Some(id)) => Key::Id(id.get()),
-            (Address::Email(e), None) => Key::UnknownEmail(e.as_str()),
-            // A phone always has an id.
-            (Address::Phone(p), None) => Key::Id(p.id().get()),
-        };
-        let first = match key {
-            Key::Id(id) => ids.insert(id),
-            Key::UnknownEmail(e) => emails.insert(e),
-        };
-        if !first {
-            duplicates.push(i);
+        Mark { key: 0, tag }
+    }
+
+    fn key(&self) -> Option<Key> {
+        match self.tag {
+            Mark::SEND_ID => Some(Key::Id(self.key)),
+            Mark::SEND_HASHED => Some(Key::Hashed(self.key)),
+            _ => None,
         }
     }
-    drop(emails);
+
+    fn count(self, report: &mut Report) {
+        match self.tag {
+            Mark::SEND_ID | Mark::SEND_HASHED => report.sendable += 1,
+            Mark::OPTED_OUT => report.opted_out += 1,
+            Mark::BLOCKED => report.blocked += 1,
+            Mark::INVALID_NUMBER => report.invalid_number += 1,
+            Mark::INVALID_EMAIL => report.invalid_email += 1,
+            _ => report.duplicate += 1,
+        }
+    }
+}
+
+/// Marks repeated sendable recipients as duplicates (first occurrence wins)
+/// and counts the outcomes.
+fn finish(mut outcomes: Vec<Outcome>, marks: &[Mark]) -> Split {
+    fn unknown_email(o: &Outcome) -> Option<&str> {
+        match o {
+            Outcome::Sendable(Recipient {
+                address: Address::Email(e),
+                id: None,
+            }) => Some(e.as_str()),
+            _ => None,
+        }
+    }
+    let duplicates = duplicates(marks, Mark::key, |a, b| {
+        let text = |i: usize| outcomes.get(i).and_then(unknown_email);
+        text(a).is_some() && text(a) == text(b)
+    });
+    let mut report = marks
+        .par_iter()
+        .with_min_len(16 * 1024)
+        .fold(Report::default, |mut r, m| {
+            m.count(&mut r);
+            r
+        })
+        .reduce(Report::default, Report::merge);
     for i in duplicates {
         if let Some(outcome) = outcomes.get_mut(i) {
-            let address = outcome.address().cloned();
+            let address = match std::mem::replace(
+                outcome,
+                Outcome::Skipped {
+                    reason: SkipReason::Duplicate,
+                    address: None,
+                },
+            ) {
+                Outcome::Sendable(r) => Some(r.address),
+                Outcome::Skipped { address, .. } => address,
+            };
             *outcome = Outcome::Skipped {
                 reason: SkipReason::Duplicate,
                 address,
             };
+            report.sendable -= 1;
+            report.duplicate += 1;
         }
-    }
-    let mut report = Report::default();
-    for outcome in &outcomes {
-        report.add(outcome.skip_reason());
     }
     Split { outcomes, report }
 }
 
-/// Insert-only set of ids for deduplication.
-struct IdDedupe {
-    set: std::collections::HashSet<u64, foldhash::fast::RandomState>,
+/// Number of shards the dedupe pass splits keys into: enough for both
+/// cores to share the work and for each shard's table to stay in cache.
+const SHARDS: usize = 256;
+
+/// Marks a hashed key's index in a shard entry.
+const HASHED: u64 = 1 << 63;
+
+/// Items per parallel chunk.
+fn chunk_len(n: usize) -> usize {
+    (n / (rayon::current_num_threads() * 4)).max(64 * 1024)
 }
 
-impl IdDedupe {
-    fn with_capacity(n: usize) -> IdDedupe {
-        IdDedupe {
-            set: std::collections::HashSet::with_capacity_and_hasher(n, Default::default()),
-        }
+/// One chunk's keys, split by shard, each shard in input order. An entry
+/// is `[index (| HASHED), key]`.
+struct Shards(Vec<Vec<[u64; 2]>>);
+
+impl Shards {
+    fn new(items: usize) -> Shards {
+        let expect = items / SHARDS + items / (SHARDS * 4) + 8;
+        Shards((0..SHARDS).map(|_| Vec::with_capacity(expect)).collect())
     }
 
-    /// `true` if `id` was not there yet.
-    fn insert(&mut self, id: u64) -> bool {
-        self.set.insert(id)
+    #[inline]
+    fn push(&mut self, index: usize, key: Key) {
+        let (value, flag) = match key {
+            Key::Id(v) => (v, 0),
+            Key::Hashed(v) => (v, HASHED),
+        };
+        if let Some(shard) = self.0.get_mut((mix(value) >> 56) as usize % SHARDS) {
+            shard.push([index as u64 | flag, value]);
+        }
     }
+}
+
+/// Positions of the items whose key appeared at an earlier position.
+fn duplicates<T: Sync>(
+    items: &[T],
+    key: impl Fn(&T) -> Option<Key> + Sync,
+    same: impl Fn(usize, usize) -> bool + Sync,
+) -> Vec<usize> {
+    let chunk = chunk_len(items.len());
+    let shards: Vec<Shards> = items
+        .par_chunks(chunk)
+        .enumerate()
+        .map(|(c, part)| {
+            let mut shards = Shards::new(part.len());
+            for (j, item) in part.iter().enumerate() {
+                if let Some(k) = key(item) {
+                    shards.push(c * chunk + j, k);
+                }
+            }
+            shards
+        })
+        .collect();
+    dedupe(&shards, same)
+}
+
+/// Deduplicates every shard (in parallel), chunk after chunk so that input
+/// order is kept. Ids go through a small open-addressing set; hashed keys
+/// are confirmed with `same(first, later)`.
+fn dedupe(chunks: &[Shards], same: impl Fn(usize, usize) -> bool + Sync) -> Vec<usize> {
+    let mut out: Vec<usize> = (0..SHARDS)
+        .into_par_iter()
+        .flat_map_iter(|s| {
+            let entries = || chunks.iter().filter_map(|c| c.0.get(s)).flatten();
+            let len = chunks
+                .iter()
+                .filter_map(|c| c.0.get(s))
+                .map(Vec::len)
+                .sum::<usize>();
+            let capacity = (len * 2).next_power_of_two().max(16);
+            let mask = capacity - 1;
+            let mut table = vec![EMPTY; capacity];
+            let mut hashed: std::collections::HashMap<u64, Vec<usize>, foldhash::fast::FixedState> =
+                std::collections::HashMap::default();
+            let mut dups = Vec::new();
+            for &[tagged, value] in entries() {
+                let index = (tagged & !HASHED) as usize;
+                if tagged & HASHED != 0 {
+                    let firsts = hashed.entry(value).or_default();
+                    if firsts.iter().any(|&f| same(f, index)) {
+                        dups.push(index);
+                    } else {
+                        firsts.push(index);
+                    }
+                    continue;
+                }
+                let mut i = mix(value) as usize & mask;
+                while let Some(slot) = table.get_mut(i) {
+                    if *slot == value {
+                        dups.push(index);
+                        break;
+                    }
+                    if *slot == EMPTY {
+                        *slot = value;
+                        break;
+                    }
+                    i = (i + 1) & mask;
+                }
+            }
+            dups
+        })
+        .collect();
+    out.sort_unstable();
+    out
 }
 
 #[cfg(test)]

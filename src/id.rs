@@ -20,6 +20,7 @@
 //! about 8 for scattered 64-bit hashes, and they cannot collide.
 
 use std::fmt;
+use std::num::NonZeroU64;
 
 use indexmap::IndexSet;
 
@@ -51,7 +52,7 @@ const PHONE_LIMIT: u64 = 10_000_000_000_000_000_000;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(try_from = "u64", into = "u64"))]
-pub struct AddressId(u64);
+pub struct AddressId(NonZeroU64);
 
 impl AddressId {
     /// Returns the id of the phone number whose E.164 digits are `digits`,
@@ -71,10 +72,9 @@ impl AddressId {
     /// assert!(AddressId::from_phone_digits(0).is_none());
     /// ```
     pub const fn from_phone_digits(digits: u64) -> Option<AddressId> {
-        if digits == 0 || digits >= PHONE_LIMIT {
-            None
-        } else {
-            Some(AddressId(digits))
+        match NonZeroU64::new(digits) {
+            Some(nz) if digits < PHONE_LIMIT => Some(AddressId(nz)),
+            _ => None,
         }
     }
 
@@ -90,7 +90,11 @@ impl AddressId {
     /// assert_eq!(id.email_index(), Some(7));
     /// ```
     pub const fn from_email_index(index: u32) -> AddressId {
-        AddressId(EMAIL_BASE | index as u64)
+        match NonZeroU64::new(EMAIL_BASE | index as u64) {
+            Some(nz) => AddressId(nz),
+            // EMAIL_BASE is non-zero, so neither is the value.
+            None => AddressId(NonZeroU64::MAX),
+        }
     }
 
     /// Returns the id for a raw value, or `None` if the value is in neither
@@ -108,7 +112,7 @@ impl AddressId {
     /// ```
     pub const fn new(value: u64) -> Option<AddressId> {
         if value >= EMAIL_BASE {
-            Some(AddressId(value))
+            Some(AddressId::from_email_index(value as u32))
         } else {
             AddressId::from_phone_digits(value)
         }
@@ -124,7 +128,7 @@ impl AddressId {
     /// assert_eq!(AddressId::from_phone_digits(33612345678).unwrap().get(), 33612345678);
     /// ```
     pub const fn get(self) -> u64 {
-        self.0
+        self.0.get()
     }
 
     /// Returns `true` for a phone number's id.
@@ -138,7 +142,7 @@ impl AddressId {
     /// assert!(!AddressId::from_email_index(0).is_phone());
     /// ```
     pub const fn is_phone(self) -> bool {
-        self.0 < EMAIL_BASE
+        self.0.get() < EMAIL_BASE
     }
 
     /// Returns `true` for an email address's id.
@@ -151,7 +155,7 @@ impl AddressId {
     /// assert!(AddressId::from_email_index(0).is_email());
     /// ```
     pub const fn is_email(self) -> bool {
-        self.0 >= EMAIL_BASE
+        self.0.get() >= EMAIL_BASE
     }
 
     /// Returns the E.164 digits of a phone id.
@@ -166,7 +170,11 @@ impl AddressId {
     /// assert_eq!(AddressId::from_email_index(3).phone_digits(), None);
     /// ```
     pub const fn phone_digits(self) -> Option<u64> {
-        if self.is_phone() { Some(self.0) } else { None }
+        if self.is_phone() {
+            Some(self.0.get())
+        } else {
+            None
+        }
     }
 
     /// Returns the [`EmailTable`] index of an email id.
@@ -181,7 +189,7 @@ impl AddressId {
     pub const fn email_index(self) -> Option<u32> {
         if self.is_email() {
             // The low 32 bits are the index; the high word is all ones.
-            Some(self.0 as u32)
+            Some(self.0.get() as u32)
         } else {
             None
         }
@@ -192,14 +200,14 @@ impl fmt::Display for AddressId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.email_index() {
             Some(index) => write!(f, "email#{index}"),
-            None => write!(f, "+{}", self.0),
+            None => write!(f, "+{}", self.0.get()),
         }
     }
 }
 
 impl From<AddressId> for u64 {
     fn from(id: AddressId) -> u64 {
-        id.0
+        id.0.get()
     }
 }
 

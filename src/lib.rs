@@ -1,10 +1,87 @@
 //! Opt-out lists for campaign senders.
 //!
-//! `optout` decides, before a broadcast goes out, who may receive it. This
-//! release holds its foundation: turning the phone numbers and email
-//! addresses that senders actually have into canonical forms and compact,
-//! stable ids — fast, in parallel, and without ever panicking on or
-//! silently dropping an input.
+//! `optout` decides, before a broadcast goes out, who may receive it. It
+//! normalizes phone numbers and email addresses into compact ids, holds
+//! opt-out lists as roaring bitmaps, and splits a recipient list — in
+//! parallel — into sendable recipients and skipped ones, each with its
+//! reason (`Optout Number` for an opt-out). Marketing traffic honours
+//! opt-outs; utility and OTP traffic does not; a blocked address gets
+//! nothing.
+//!
+//! # The main job, end to end
+//!
+//! ```
+//! use optout::{
+//!     Category, ChannelId, Dispatch, Edit, KeywordScope, ListSettings, Normalizer, Region, Scope,
+//!     Source, Store,
+//! };
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let n = Normalizer::new(Region::new("US")?);
+//! let sms = ChannelId::new(101);
+//! let store = Store::new();
+//!
+//! // A custom list, and opt-outs recorded with their scope and source.
+//! let promotions = store.create_list(ListSettings::new("Promotions").keyword("STOPPROMO"))?;
+//! store.opt_out(&n.address("(415) 555-0100")?, &Edit::new())?; // system list, account-wide
+//! store.opt_out(
+//!     &n.address("+1 415 555 0101")?,
+//!     &Edit::new().list(promotions).scope(Scope::Channel(sms)).source(Source::Keyword),
+//! )?;
+//! store.block(&n.address("415.555.0102")?, &Edit::new())?;
+//!
+//! // Compile the suppression for a send once, then split the audience.
+//! let audience = [
+//!     "+14155550100", "(415) 555-0101", "415-555-0102", "415-555-0103", "1 415 555 0103", "n/a",
+//! ];
+//! let marketing = Dispatch::new(Category::Marketing).channel(sms).honour(promotions);
+//! let split = store.compile(&marketing)?.split(&n, &audience);
+//! assert_eq!(
+//!     split.report().to_string(),
+//!     "1 sendable, 5 skipped (2 opted-out, 1 blocked, 1 invalid number, 1 duplicate)"
+//! );
+//! for (i, reason, _) in split.skipped() {
+//!     println!("{} skipped: {reason}", audience[i]); // "+14155550100 skipped: Optout Number", …
+//! }
+//!
+//! // Order updates still reach people who opted out of marketing.
+//! let utility = Dispatch::new(Category::Utility).channel(sms);
+//! assert_eq!(store.compile(&utility)?.split(&n, &audience).report().sendable, 3);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # The store
+//!
+//! A [`Store`] holds the system list (always present, never deleted or
+//! renamed), custom lists with validated settings, entries per scope
+//! (account-wide or one [`ChannelId`]), the blocked set, per-channel
+//! [`KeywordScope`], the email id table and the change history ([`Change`],
+//! queryable by date range). It is `Send + Sync` with `&self` methods: a
+//! write takes its lock only for the change itself, and
+//! [`Store::compile`] copies what one send needs under a short read lock
+//! into an owned [`Suppression`]. So a change made before a filter starts
+//! is honoured by it, and changes made while it runs cannot tear it.
+//!
+//! Rules the store applies: web-form opt-outs are always account-wide;
+//! keyword opt-outs on a channel whose keyword scope is
+//! [`KeywordScope::Account`] are too; deleting a custom list never
+//! re-enables someone who is still on another list. Times come from the
+//! [`Edit`] or from the store's injectable [`Clock`], never from a hidden
+//! clock read.
+//!
+//! # Filtering a send
+//!
+//! A [`Dispatch`] names the [`Category`], the channel and the custom lists
+//! to honour; marketing always honours the system list. The compiled
+//! [`Suppression`] splits raw strings, typed [`Address`]es or
+//! pre-normalized [`AddressId`]s (no parsing) in parallel, keeping input
+//! order, and a whole audience bitmap by set difference. Every input
+//! appears exactly once in the output, sendable (with its normalized form
+//! and id) or skipped with a [`SkipReason`]: `Optout Number`, `Blocked`,
+//! `Invalid Number`, `Invalid Email` or `Duplicate` (the first occurrence
+//! of a person is sent to). [`Store::check`] answers for one address at
+//! send time, consistently with the batch filter.
 //!
 //! # Normalizing addresses
 //!
@@ -57,6 +134,8 @@
 //!
 //! # Guarantees
 //!
+//! * An invalid list setting, an unknown list or a full email table is an
+//!   [`Error`] that changes nothing.
 //! * No input panics the normalizer: inputs the phone library is known to
 //!   panic on are refused first, and every library call runs under
 //!   `catch_unwind` (the crate is never built with `panic = "abort"`).
@@ -73,6 +152,7 @@
 )]
 
 mod address;
+mod bitmap;
 mod clock;
 mod error;
 mod filter;

@@ -1053,8 +1053,12 @@ impl Store {
     /// # }
     /// ```
     pub fn opt_out_ids(&self, ids: &[AddressId], edit: &Edit) -> Result<Bulk, Error> {
-        let set: RoaringTreemap = ids.iter().map(|id| id.get()).collect();
-        self.many_ids(set, ids.len() as u64, edit, Action::OptOut)
+        self.many_ids(
+            crate::bitmap::from_unsorted(ids.iter().map(|id| id.get())),
+            ids.len() as u64,
+            edit,
+            Action::OptOut,
+        )
     }
 
     fn many(&self, addresses: &[Address], edit: &Edit, action: Action) -> Result<Bulk, Error> {
@@ -1064,17 +1068,16 @@ impl Store {
         let intern = action == Action::OptOut;
         // Intern into a copy so a full table changes nothing.
         let mut emails = (*state.emails).clone();
-        let mut set = RoaringTreemap::new();
+        let mut ids = Vec::with_capacity(addresses.len());
         for address in addresses {
             let id = match address {
                 Address::Phone(p) => Some(p.id()),
                 Address::Email(e) if intern => Some(emails.intern(e)?),
                 Address::Email(e) => emails.id(e),
             };
-            if let Some(id) = id {
-                set.insert(id.get());
-            }
+            ids.extend(id.map(AddressId::get));
         }
+        let set = crate::bitmap::from_unsorted(ids);
         if intern && emails.len() != state.emails.len() {
             state.emails = Arc::new(emails);
         }
@@ -1114,7 +1117,7 @@ impl Store {
                 _ => &set & &*target,
             };
             match action {
-                Action::OptOut => *target |= &changed,
+                Action::OptOut => crate::bitmap::union_into(target, &changed),
                 _ => *target -= &changed,
             }
             slot.entries.prune();
@@ -1207,11 +1210,10 @@ impl Store {
         if entries.channels.is_empty() {
             return Ok(entries.account.len());
         }
-        let mut all = entries.account.clone();
-        for set in entries.channels.values() {
-            all |= set;
-        }
-        Ok(all.len())
+        let sets: Vec<&RoaringTreemap> = std::iter::once(&entries.account)
+            .chain(entries.channels.values())
+            .collect();
+        Ok(crate::bitmap::union_all(&sets).len())
     }
 
     /// The number of blocked addresses.

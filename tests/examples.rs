@@ -69,3 +69,125 @@ fn normalize_rejects_a_bad_region() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown region"));
 }
+
+fn write(dir: &std::path::Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+fn filter_args<'a>(optouts: &'a str, audience: &'a str, out: &'a str) -> Vec<&'a str> {
+    vec![
+        "--optouts",
+        optouts,
+        "--audience",
+        audience,
+        "--category",
+        "marketing",
+        "--channel",
+        "101",
+        "--out",
+        out,
+    ]
+}
+
+#[test]
+fn filter_splits_files_into_sendable_and_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let optouts = write(
+        dir.path(),
+        "optouts.csv",
+        "address,list,scope\n+14155550100,default,account\n(415) 555-0101,Promotions,101\n+14155550104,Promotions,202\nann@example.com,,account\n",
+    );
+    let blocked = write(dir.path(), "blocked.txt", "415-555-0102\n");
+    let audience = write(
+        dir.path(),
+        "audience.txt",
+        "(415) 555-0100\n+1 415 555 0101\n415.555.0102\n415-555-0103\n1 415 555 0103\n+14155550104\nANN@example.com\nbob@example.com\nbob@\n12\n",
+    );
+    let out = dir.path().join("out");
+    let out_s = out.to_string_lossy().into_owned();
+    let mut args = filter_args(&optouts, &audience, &out_s);
+    args.extend(["--blocked", &blocked, "--lists", "Promotions"]);
+    let result = run("filter", &args, "");
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(result.stdout).unwrap().trim(),
+        "3 sendable, 7 skipped (3 opted-out, 1 blocked, 1 invalid number, 1 invalid email, 1 duplicate)"
+    );
+    let sendable = std::fs::read_to_string(out.join("sendable.csv")).unwrap();
+    assert_eq!(
+        sendable,
+        "input,normalized\n415-555-0103,+14155550103\n+14155550104,+14155550104\nbob@example.com,bob@example.com\n"
+    );
+    let skipped = std::fs::read_to_string(out.join("skipped.csv")).unwrap();
+    assert_eq!(
+        skipped,
+        "input,normalized,reason\n\
+         (415) 555-0100,+14155550100,Optout Number\n\
+         +1 415 555 0101,+14155550101,Optout Number\n\
+         415.555.0102,+14155550102,Blocked\n\
+         1 415 555 0103,+14155550103,Duplicate\n\
+         ANN@example.com,ann@example.com,Optout Number\n\
+         bob@,,Invalid Email\n\
+         12,,Invalid Number\n"
+    );
+}
+
+#[test]
+fn filter_errors_name_the_line_and_leave_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let audience = write(dir.path(), "audience.txt", "+14155550100\n");
+    let out = dir.path().join("out");
+    let out_s = out.to_string_lossy().into_owned();
+
+    let bad = write(
+        dir.path(),
+        "bad.csv",
+        "address,list,scope\n+14155550100,,account\nnot a number,,account\n",
+    );
+    let result = run("filter", &filter_args(&bad, &audience, &out_s), "");
+    assert!(!result.status.success());
+    let err = String::from_utf8_lossy(&result.stderr);
+    assert!(err.contains("bad.csv:3"), "{err}");
+    assert!(!out.join("sendable.csv").exists() && !out.join("skipped.csv").exists());
+
+    let scope = write(
+        dir.path(),
+        "scope.csv",
+        "address,list,scope\n+14155550100,,everywhere\n",
+    );
+    let result = run("filter", &filter_args(&scope, &audience, &out_s), "");
+    assert!(String::from_utf8_lossy(&result.stderr).contains("scope.csv:2"));
+
+    let missing = dir.path().join("nope.csv").to_string_lossy().into_owned();
+    let result = run("filter", &filter_args(&missing, &audience, &out_s), "");
+    assert!(!result.status.success());
+    assert!(String::from_utf8_lossy(&result.stderr).contains("cannot open"));
+
+    let ok = write(dir.path(), "ok.csv", "address,list,scope\n");
+    let mut args = filter_args(&ok, &audience, &out_s);
+    args.extend(["--lists", "Nope"]);
+    let result = run("filter", &args, "");
+    assert!(String::from_utf8_lossy(&result.stderr).contains("no list named"));
+    assert!(!out.join("sendable.csv").exists());
+}
+
+#[test]
+fn campaign_runs_on_built_in_data() {
+    let result = run("campaign", &["--size", "20000"], "");
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let text = String::from_utf8(result.stdout).unwrap();
+    assert!(text.contains("marketing on SMS"), "{text}");
+    assert!(text.contains("utility (order updates) on SMS"));
+    assert!(text.contains("bytes per stored opt-out"));
+    assert_eq!(text.matches(" sendable, ").count(), 3, "{text}");
+}

@@ -210,6 +210,13 @@ pub(crate) fn parse(
     input: &str,
     region: Option<&RegionMeta>,
 ) -> Option<Result<FastNumber, PhoneReason>> {
+    // An RFC 3966 URI without parameters is its number: the parser skips
+    // to the first `+` or digit either way.
+    if let Some(rest) = input.strip_prefix("tel:")
+        && !rest.contains(';')
+    {
+        return parse(rest, region);
+    }
     let bytes = input.as_bytes();
     if let [b'+', rest @ ..] = bytes
         && rest.len() <= 19
