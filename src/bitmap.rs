@@ -68,7 +68,10 @@ pub(crate) fn union_all(sets: &[&RoaringTreemap]) -> RoaringTreemap {
 /// Adds `other` to `target`: in place when `other` is small next to it,
 /// by a linear merge otherwise.
 pub(crate) fn union_into(target: &mut RoaringTreemap, other: &RoaringTreemap) {
-    if other.len().saturating_mul(64) < target.len() {
+    if target.is_empty() {
+        // A clone allocates each container at its exact size.
+        target.clone_from(other);
+    } else if other.len().saturating_mul(64) < target.len() {
         *target |= other;
     } else {
         *target = union_all(&[target, other]);
