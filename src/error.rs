@@ -69,6 +69,13 @@ pub enum Error {
     /// No list has this id (it never existed or was deleted).
     #[error("no list {0}")]
     UnknownList(crate::ListId),
+    /// The keyword is one of the seven FCC revocation words, which always
+    /// opt out.
+    #[error("{keyword:?} is a protected opt-out keyword and cannot be removed")]
+    ProtectedKeyword {
+        /// The keyword given.
+        keyword: String,
+    },
 }
 
 /// A list setting named in an [`Error`].

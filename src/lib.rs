@@ -83,6 +83,37 @@
 //! of a person is sent to). [`Store::check`] answers for one address at
 //! send time, consistently with the batch filter.
 //!
+//! # Inbound keywords
+//!
+//! Customers opt out by replying STOP and come back with START.
+//! [`Store::inbound`] turns an inbound message into the list change and the
+//! reply to send back: opt-out keywords (the seven FCC revocation words
+//! always among them, plus Spanish, French, Portuguese and German defaults
+//! and each custom list's own keyword), opt-in keywords (which act only for
+//! someone who had opted out), and help keywords. Matching is whole-message,
+//! Unicode case-insensitive, accent-insensitive and blind to surrounding
+//! punctuation, quotes and emoji (`Stop.`, `"STOP"`, `Arrêt !`), never
+//! fires inside a sentence, and costs one hash lookup whatever the number
+//! of keywords ([`KeywordMatcher`]). Every change becomes an [`Event`] for
+//! a webhook with [`Store::event`].
+//!
+//! ```
+//! use optout::{ChannelId, InboundAction, Normalizer, Store};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = Store::new();
+//! let from = Normalizer::default().address("+14155550123")?;
+//! let sms = ChannelId::new(101);
+//! let stop = store.inbound(&from, sms, "Stop.")?;
+//! assert_eq!(stop.action, InboundAction::OptOut);
+//! println!("reply: {}", stop.reply.unwrap()); // the confirmation, sent once
+//! assert_eq!(store.inbound(&from, sms, "STOP")?.reply, None);
+//! assert_eq!(store.inbound(&from, sms, "don't stop the deals")?.action, InboundAction::None);
+//! assert_eq!(store.inbound(&from, sms, "START")?.action, InboundAction::OptIn);
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Normalizing addresses
 //!
 //! A [`Normalizer`] carries the settings: a default [`Region`] for numbers
@@ -158,6 +189,8 @@ mod error;
 mod filter;
 mod history;
 mod id;
+mod inbound;
+mod keyword;
 mod list;
 mod store;
 
@@ -173,6 +206,10 @@ pub use filter::{
 };
 pub use history::{Action, Change};
 pub use id::{AddressId, EmailTable, InvalidId};
+pub use inbound::{Event, Inbound, InboundAction};
+pub use keyword::{
+    FCC_REVOCATION_WORDS, KeywordHit, KeywordKind, KeywordMatch, KeywordMatcher, Keywords, Language,
+};
 pub use list::{List, ListId, ListSettings};
 pub use store::{Bulk, ChannelId, Edit, KeywordScope, Memory, Scope, Source, Store};
 

@@ -19,6 +19,7 @@ use crate::clock::{Clock, SystemClock, Timestamp};
 use crate::error::Error;
 use crate::history::{Action, Change, History};
 use crate::id::{AddressId, EmailTable};
+use crate::keyword::{KeywordMatcher, Keywords};
 use crate::list::{List, ListId, ListSettings, SYSTEM_LIST_NAME};
 
 /// A sending channel: a sender number, a WhatsApp profile, an email sender.
@@ -405,6 +406,12 @@ pub(crate) struct State {
     pub(crate) keyword_scopes: BTreeMap<ChannelId, KeywordScope>,
     pub(crate) emails: Arc<EmailTable>,
     pub(crate) history: History,
+    pub(crate) keywords: Keywords,
+    pub(crate) channel_keywords: BTreeMap<ChannelId, Keywords>,
+    /// Compiled from `keywords` and the lists' own keywords; rebuilt on
+    /// every change to either.
+    pub(crate) matcher: Arc<KeywordMatcher>,
+    pub(crate) channel_matchers: BTreeMap<ChannelId, Arc<KeywordMatcher>>,
 }
 
 impl Default for State {
@@ -419,11 +426,29 @@ impl Default for State {
             keyword_scopes: BTreeMap::new(),
             emails: Arc::new(EmailTable::new()),
             history: History::default(),
+            keywords: Keywords::default(),
+            channel_keywords: BTreeMap::new(),
+            matcher: Arc::new(Keywords::default().compile(&[])),
+            channel_matchers: BTreeMap::new(),
         }
     }
 }
 
 impl State {
+    /// Recompiles the keyword matchers after a keyword or list change.
+    pub(crate) fn recompile_keywords(&mut self) {
+        let lists: Vec<(String, ListId)> = self
+            .live()
+            .filter_map(|(id, slot)| slot.settings.keyword_text().map(|k| (k.to_owned(), id)))
+            .collect();
+        self.matcher = Arc::new(self.keywords.compile(&lists));
+        self.channel_matchers = self
+            .channel_keywords
+            .iter()
+            .map(|(c, k)| (*c, Arc::new(k.compile(&lists))))
+            .collect();
+    }
+
     pub(crate) fn slot(&self, id: ListId) -> Result<&ListSlot, Error> {
         self.lists
             .get(id.0 as usize)
@@ -488,7 +513,7 @@ impl State {
         }
     }
 
-    fn effective_scope(&self, edit: &Edit) -> Scope {
+    pub(crate) fn effective_scope(&self, edit: &Edit) -> Scope {
         match (edit.source, edit.scope) {
             (Source::WebForm, _) => Scope::Account,
             (Source::Keyword, Scope::Channel(c))
@@ -503,7 +528,7 @@ impl State {
 
     /// Applies `action` for one id to every list of the edit; returns the
     /// changes made.
-    fn apply(
+    pub(crate) fn apply(
         &mut self,
         id: AddressId,
         action: Action,
@@ -690,6 +715,7 @@ impl Store {
             entries: Entries::default(),
             deleted: false,
         });
+        state.recompile_keywords();
         Ok(ListId(id))
     }
 
@@ -722,6 +748,7 @@ impl Store {
         }
         state.check_unique(&settings, Some(id))?;
         state.slot_mut(id)?.settings = settings;
+        state.recompile_keywords();
         Ok(())
     }
 
@@ -754,6 +781,7 @@ impl Store {
         let slot = state.slot_mut(id)?;
         slot.deleted = true;
         slot.entries = Entries::default();
+        state.recompile_keywords();
         Ok(())
     }
 
@@ -853,7 +881,7 @@ impl Store {
             .unwrap_or_default()
     }
 
-    fn time(&self, edit: &Edit) -> Timestamp {
+    pub(crate) fn time(&self, edit: &Edit) -> Timestamp {
         edit.at.unwrap_or_else(|| self.clock.now())
     }
 

@@ -191,3 +191,36 @@ fn campaign_runs_on_built_in_data() {
     assert!(text.contains("bytes per stored opt-out"));
     assert_eq!(text.matches(" sendable, ").count(), 3, "{text}");
 }
+
+#[test]
+fn inbound_answers_each_line() {
+    let input = "+14155550123\t101\tSTOP\n\
+                 +14155550123\t101\tstop\n\
+                 +14155550123\t101\tSTART\n\
+                 +14155550124\t101\tSTART\n\
+                 +14155550124\t101\tHELP\n\
+                 +14155550125\t202\tSTOP\n\
+                 +14155550125\t303\tSTART\n\
+                 bogus\t101\tSTOP\n\
+                 +14155550126\t101\tdon't stop the deals\n";
+    let result = run("inbound", &["--account-wide", "202"], input);
+    assert!(result.status.success());
+    let text = String::from_utf8(result.stdout).unwrap();
+    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
+    let actions: Vec<&str> = rows.iter().map(|r| r[1]).collect();
+    // STOP on 202 is account-wide (enforcing), so START on 303 lifts nothing
+    // there: START only acts in the scope it arrives in.
+    assert_eq!(
+        actions,
+        [
+            "opt-out", "opt-out", "opt-in", "none", "help", "opt-out", "none", "none", "none"
+        ]
+    );
+    assert!(!rows[0][2].is_empty());
+    assert_eq!(
+        rows[1][2], "",
+        "a repeated STOP gets no second confirmation"
+    );
+    assert!(rows[2][2].contains("resubscribed"));
+    assert!(String::from_utf8_lossy(&result.stderr).contains("line 8"));
+}

@@ -1,0 +1,428 @@
+//! Inbound keywords: a table of messages with their outcomes, and the
+//! STOP / START scenarios as the platforms run them.
+
+use optout::{
+    Address, Category, ChannelId, Dispatch, Error, InboundAction, KeywordMatch, KeywordScope,
+    Keywords, Language, ListId, ListSettings, Normalizer, Region, SkipReason, Store,
+};
+
+const A: ChannelId = ChannelId::new(101);
+const B: ChannelId = ChannelId::new(202);
+
+fn sender() -> Address {
+    Normalizer::new(Region::new("US").unwrap())
+        .address("(415) 555-0123")
+        .unwrap()
+}
+
+/// A store with a custom list that has its own keyword.
+fn store() -> (Store, ListId) {
+    let store = Store::new();
+    let promo = store
+        .create_list(
+            ListSettings::new("Promotions")
+                .keyword("STOPPROMO")
+                .confirmation("No more promotions."),
+        )
+        .unwrap();
+    (store, promo)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Expect {
+    /// Opt-out of the system list, with a reply.
+    Out,
+    /// Opt-out of the custom list, with its reply.
+    OutPromo,
+    /// Opt-in, with a reply.
+    In,
+    Help,
+    None,
+}
+
+/// (message, sender opted out beforehand?, expected outcome)
+const TABLE: &[(&str, bool, Expect)] = &[
+    // The FCC seven and the other default English words, in every shape.
+    ("STOP", false, Expect::Out),
+    ("stop", false, Expect::Out),
+    ("Stop", false, Expect::Out),
+    ("Stop.", false, Expect::Out),
+    (" stop! ", false, Expect::Out),
+    ("\"STOP\"", false, Expect::Out),
+    ("'stop'", false, Expect::Out),
+    ("STOP!!!", false, Expect::Out),
+    ("stop 🛑", false, Expect::Out),
+    ("🙏 STOP", false, Expect::Out),
+    ("\tSTOP\n", false, Expect::Out),
+    ("ＳＴＯＰ", false, Expect::Out),
+    ("QUIT", false, Expect::Out),
+    ("quit.", false, Expect::Out),
+    ("END", false, Expect::Out),
+    ("end", false, Expect::Out),
+    ("REVOKE", false, Expect::Out),
+    ("revoke!", false, Expect::Out),
+    ("OPT OUT", false, Expect::Out),
+    ("opt out", false, Expect::Out),
+    ("opt   out", false, Expect::Out),
+    ("Opt-Out", false, Expect::Out),
+    ("OPTOUT", false, Expect::Out),
+    ("CANCEL", false, Expect::Out),
+    ("Cancel.", false, Expect::Out),
+    ("UNSUBSCRIBE", false, Expect::Out),
+    ("unsubscribe", false, Expect::Out),
+    ("STOPALL", false, Expect::Out),
+    ("StopAll", false, Expect::Out),
+    // Other languages, accents optional.
+    ("BAJA", false, Expect::Out),
+    ("baja", false, Expect::Out),
+    ("¡Baja!", false, Expect::Out),
+    ("PARAR", false, Expect::Out),
+    ("CANCELAR", false, Expect::Out),
+    ("ARRET", false, Expect::Out),
+    ("ARRÊT", false, Expect::Out),
+    ("arrêt", false, Expect::Out),
+    ("Arret !", false, Expect::Out),
+    ("SAIR", false, Expect::Out),
+    ("sair", false, Expect::Out),
+    ("STOPP", false, Expect::Out),
+    ("ABMELDEN", false, Expect::Out),
+    ("abbestellen", false, Expect::Out),
+    ("STORNIEREN", false, Expect::Out),
+    // The custom list's own keyword.
+    ("STOPPROMO", false, Expect::OutPromo),
+    ("stoppromo.", false, Expect::OutPromo),
+    ("StopPromo", false, Expect::OutPromo),
+    // Repeated opt-outs: the keyword is recognized, nothing changes.
+    ("STOP", true, Expect::None),
+    ("unsubscribe", true, Expect::None),
+    // Opt-ins only from someone who opted out.
+    ("START", true, Expect::In),
+    ("start", true, Expect::In),
+    ("Start.", true, Expect::In),
+    ("UNSTOP", true, Expect::In),
+    ("YES", true, Expect::In),
+    ("yes!", true, Expect::In),
+    ("ALTA", true, Expect::In),
+    ("COMENZAR", true, Expect::In),
+    ("DÉBUT", true, Expect::In),
+    ("debut", true, Expect::In),
+    ("VOLTAR", true, Expect::In),
+    ("ANMELDEN", true, Expect::In),
+    ("START", false, Expect::None),
+    ("yes", false, Expect::None),
+    ("UNSTOP", false, Expect::None),
+    // Help.
+    ("HELP", false, Expect::Help),
+    ("help?", false, Expect::Help),
+    ("INFO", false, Expect::Help),
+    ("AYUDA", false, Expect::Help),
+    ("AIDE", false, Expect::Help),
+    ("AJUDA", false, Expect::Help),
+    ("HILFE", false, Expect::Help),
+    ("HELP", true, Expect::Help),
+    // Sentences are not keywords.
+    ("don't stop sending me deals", false, Expect::None),
+    ("Please stop", false, Expect::None),
+    ("STOP sending me these", false, Expect::None),
+    ("stop it now", false, Expect::None),
+    ("I want to opt out of this", false, Expect::None),
+    ("when does the sale end?", false, Expect::None),
+    ("cancel my order", false, Expect::None),
+    ("yes please", true, Expect::None),
+    ("start over", true, Expect::None),
+    ("unstoppable", false, Expect::None),
+    ("stopping by later", false, Expect::None),
+    ("Can you help me with my order?", false, Expect::None),
+    ("hello", false, Expect::None),
+    ("", false, Expect::None),
+    ("...", false, Expect::None),
+    ("🛑", false, Expect::None),
+    ("s t o p", false, Expect::None),
+    ("stop stop", false, Expect::None),
+    ("Ok thanks", false, Expect::None),
+];
+
+#[test]
+fn table_of_inbound_messages() {
+    assert!(TABLE.len() >= 80, "{} rows", TABLE.len());
+    for &(text, opted_out, expect) in TABLE {
+        let (store, promo) = store();
+        let from = sender();
+        if opted_out {
+            store.inbound(&from, A, "STOP").unwrap();
+        }
+        let out = store.inbound(&from, A, text).unwrap();
+        let got = match out.action {
+            InboundAction::OptOut if out.changes.is_empty() => Expect::None,
+            InboundAction::OptOut if out.changes[0].list == Some(promo) => Expect::OutPromo,
+            InboundAction::OptOut => Expect::Out,
+            InboundAction::OptIn => Expect::In,
+            InboundAction::Help => Expect::Help,
+            _ => Expect::None,
+        };
+        assert_eq!(got, expect, "{text:?} (opted out before: {opted_out})");
+        let wants_reply = expect != Expect::None;
+        assert_eq!(
+            out.reply.is_some(),
+            wants_reply,
+            "{text:?}: reply {:?}",
+            out.reply
+        );
+        if expect == Expect::OutPromo {
+            assert_eq!(out.reply.as_deref(), Some("No more promotions."));
+        }
+        if expect == Expect::None {
+            assert!(out.changes.is_empty(), "{text:?} changed something");
+        }
+    }
+}
+
+#[test]
+fn replies_follow_the_keyword_language() {
+    let (store, _) = store();
+    let from = sender();
+    let out = store.inbound(&from, A, "BAJA").unwrap();
+    assert_eq!(out.language, Some(Language::Spanish));
+    assert_eq!(
+        out.reply.as_deref(),
+        Some(Language::Spanish.opt_out_reply())
+    );
+    let back = store.inbound(&from, A, "ALTA").unwrap();
+    assert_eq!(
+        back.reply.as_deref(),
+        Some(Language::Spanish.opt_in_reply())
+    );
+}
+
+fn marketing(channel: ChannelId) -> Dispatch {
+    Dispatch::new(Category::Marketing).channel(channel)
+}
+
+#[test]
+fn stop_then_start_round_trip() {
+    let (store, _) = store();
+    let n = Normalizer::new(Region::new("US").unwrap());
+    let from = sender();
+    let audience = ["(415) 555-0123", "(415) 555-0124"];
+
+    let stop = store.inbound(&from, A, "STOP").unwrap();
+    assert_eq!(stop.action, InboundAction::OptOut);
+    assert_eq!(
+        stop.reply.as_deref(),
+        Some(Language::English.opt_out_reply())
+    );
+    let split = store.compile(&marketing(A)).unwrap().split(&n, &audience);
+    assert_eq!(
+        split.outcomes()[0].skip_reason(),
+        Some(SkipReason::OptedOut)
+    );
+
+    let start = store.inbound(&from, A, "START").unwrap();
+    assert_eq!(start.action, InboundAction::OptIn);
+    assert_eq!(
+        start.reply.as_deref(),
+        Some(Language::English.opt_in_reply())
+    );
+    let split = store.compile(&marketing(A)).unwrap().split(&n, &audience);
+    assert!(split.outcomes()[0].is_sendable());
+    assert_eq!(store.history(..).len(), 2);
+}
+
+#[test]
+fn start_from_someone_never_opted_out_does_nothing() {
+    let (store, _) = store();
+    let out = store.inbound(&sender(), A, "START").unwrap();
+    assert_eq!(
+        (out.action, out.reply, out.changes.len()),
+        (InboundAction::None, None, 0)
+    );
+    assert!(store.history(..).is_empty());
+}
+
+#[test]
+fn stop_on_a_leaves_b_sendable_unless_a_enforces_account_opt_outs() {
+    let (store, _) = store();
+    let from = sender();
+    store.inbound(&from, A, "STOP").unwrap();
+    assert_eq!(
+        store.check(&from, &marketing(A)).unwrap(),
+        Some(SkipReason::OptedOut)
+    );
+    assert_eq!(store.check(&from, &marketing(B)).unwrap(), None);
+
+    let (store, _) = self::store();
+    store.set_keyword_scope(A, KeywordScope::Account);
+    store.inbound(&from, A, "STOP").unwrap();
+    assert_eq!(
+        store.check(&from, &marketing(B)).unwrap(),
+        Some(SkipReason::OptedOut)
+    );
+    // START on the enforcing channel lifts the account-wide opt-out.
+    assert_eq!(
+        store.inbound(&from, A, "START").unwrap().action,
+        InboundAction::OptIn
+    );
+    assert_eq!(store.check(&from, &marketing(B)).unwrap(), None);
+}
+
+#[test]
+fn an_account_wide_opt_out_makes_a_channel_stop_a_repeat() {
+    let (store, _) = store();
+    let from = sender();
+    store.opt_out(&from, &optout::Edit::new()).unwrap();
+    let out = store.inbound(&from, A, "STOP").unwrap();
+    assert_eq!((out.action, out.reply), (InboundAction::OptOut, None));
+}
+
+#[test]
+fn list_keyword_opts_out_of_that_list_only() {
+    let (store, promo) = store();
+    let from = sender();
+    let out = store.inbound(&from, A, "STOPPROMO").unwrap();
+    assert_eq!(out.changes[0].list, Some(promo));
+    assert_eq!(store.check(&from, &marketing(A)).unwrap(), None);
+    assert_eq!(
+        store.check(&from, &marketing(A).honour(promo)).unwrap(),
+        Some(SkipReason::OptedOut)
+    );
+    // START brings them back on that list.
+    let back = store.inbound(&from, A, "START").unwrap();
+    assert_eq!(back.changes[0].list, Some(promo));
+    // Deleting the list retires its keyword.
+    store.delete_list(promo).unwrap();
+    assert_eq!(
+        store.inbound(&from, A, "STOPPROMO").unwrap().action,
+        InboundAction::None
+    );
+}
+
+#[test]
+fn keyword_settings_per_account_and_channel() {
+    let (store, _) = store();
+    let from = sender();
+    store
+        .set_channel_keywords(
+            B,
+            Keywords::default()
+                .languages([Language::Spanish])
+                .help_reply("Ayuda: 555-0100"),
+        )
+        .unwrap();
+    assert_eq!(
+        store.inbound(&from, B, "ARRET").unwrap().action,
+        InboundAction::None
+    );
+    assert_eq!(
+        store.inbound(&from, B, "AYUDA").unwrap().reply.as_deref(),
+        Some("Ayuda: 555-0100")
+    );
+    // The FCC words work everywhere.
+    assert_eq!(
+        store.inbound(&from, B, "REVOKE").unwrap().action,
+        InboundAction::OptOut
+    );
+    store
+        .set_keywords(
+            Keywords::default()
+                .matching(KeywordMatch::Leading)
+                .add_opt_out("ENOUGH"),
+        )
+        .unwrap();
+    assert_eq!(
+        store.inbound(&from, A, "enough already").unwrap().action,
+        InboundAction::OptOut
+    );
+}
+
+#[test]
+fn protected_words_and_reply_limits() {
+    for word in optout::FCC_REVOCATION_WORDS {
+        assert!(
+            matches!(
+                Keywords::default().remove(word),
+                Err(Error::ProtectedKeyword { .. })
+            ),
+            "{word}"
+        );
+        assert!(matches!(
+            Keywords::default().remove(&word.to_lowercase()),
+            Err(Error::ProtectedKeyword { .. })
+        ));
+    }
+    let store = Store::new();
+    let too_long = Keywords::default().opt_in_reply("x".repeat(301));
+    assert!(matches!(
+        store.set_keywords(too_long),
+        Err(Error::TooLong { limit: 300, .. })
+    ));
+    assert!(
+        store
+            .set_keywords(Keywords::default().opt_in_reply("x".repeat(300)))
+            .is_ok()
+    );
+    // Removing a default word cannot shadow an FCC word.
+    let m = Keywords::default().remove("END").err();
+    assert!(m.is_some());
+}
+
+#[test]
+fn matching_cost_does_not_depend_on_keyword_count() {
+    // Not a timing test: the matcher answers with a bounded number of
+    // lookups, so a thousand keywords find the same hits as ten.
+    let mut many = Keywords::default();
+    for i in 0..1000 {
+        many = many.add_opt_out(format!("STOPCODE{i}"));
+    }
+    let m = many.compile(&[]);
+    assert!(m.len() > 1000);
+    assert!(m.find("stopcode999").is_some());
+    assert!(m.find("stop").is_some());
+    assert!(m.find("don't stop").is_none());
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn events_serialize_to_the_webhook_payload() {
+    let store = Store::new();
+    let promo = store
+        .create_list(
+            ListSettings::new("Promotions")
+                .keyword("STOPPROMO")
+                .webhook("https://hooks.example.com/o"),
+        )
+        .unwrap();
+    let t = optout::Timestamp::from_unix_secs(1_764_000_000);
+    let out = store.inbound_at(&sender(), A, "STOPPROMO", t).unwrap();
+    let event = store.event(&out.changes[0]);
+    assert_eq!(
+        event.webhook.as_deref(),
+        Some("https://hooks.example.com/o")
+    );
+    let json = serde_json::to_value(&event).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({
+            "opt_list_name": "Promotions",
+            "mobile": 14155550123u64,
+            "email": null,
+            "channel_id": 101,
+            "action": "opt-out",
+            "source": "keyword",
+            "time": "2025-11-24T16:00:00.000Z"
+        })
+    );
+    let ann = Normalizer::default().address("ann@example.com").unwrap();
+    let web = store
+        .opt_out(
+            &ann,
+            &optout::Edit::new()
+                .source(optout::Source::WebForm)
+                .list(promo),
+        )
+        .unwrap();
+    let json = serde_json::to_value(store.event(&web[0])).unwrap();
+    assert_eq!(json["email"], "ann@example.com");
+    assert_eq!(json["mobile"], serde_json::Value::Null);
+    assert_eq!(json["channel_id"], serde_json::Value::Null);
+    assert_eq!(json["source"], "web_form");
+}
