@@ -51,7 +51,7 @@ fn naive(words: &[String], message: &str) -> bool {
         .trim()
         .trim_matches(|c: char| !c.is_alphanumeric())
         .to_uppercase();
-    words.iter().any(|w| *w == m)
+    words.contains(&m)
 }
 
 fn bench(c: &mut Criterion) {
