@@ -69,6 +69,38 @@ pub enum Error {
     /// No list has this id (it never existed or was deleted).
     #[error("no list {0}")]
     UnknownList(crate::ListId),
+    /// Reading or writing a file failed.
+    #[error("I/O error: {0}")]
+    Io(#[source] std::io::Error),
+    /// A snapshot or journal is damaged: truncated, bit-flipped, or holding
+    /// values out of range. Nothing was loaded.
+    #[error("{what} is corrupt at byte {offset}: {detail}")]
+    Corrupt {
+        /// `"snapshot"` or `"journal"`.
+        what: &'static str,
+        /// Where the problem was found.
+        offset: u64,
+        /// What was wrong.
+        detail: String,
+    },
+    /// The file is not an optout snapshot or journal.
+    #[error("not an optout {what} (wrong magic bytes)")]
+    Foreign {
+        /// `"snapshot"` or `"journal"`.
+        what: &'static str,
+    },
+    /// The file was written by an unsupported format version.
+    #[error(
+        "{what} format version {found} is not supported (this build reads version {supported})"
+    )]
+    Version {
+        /// `"snapshot"` or `"journal"`.
+        what: &'static str,
+        /// The version in the file.
+        found: u32,
+        /// The version this build reads.
+        supported: u32,
+    },
     /// The keyword is one of the seven FCC revocation words, which always
     /// opt out.
     #[error("{keyword:?} is a protected opt-out keyword and cannot be removed")]

@@ -186,6 +186,100 @@ impl History {
         out
     }
 
+    pub(crate) fn encode(&self, w: &mut crate::codec::Writer) -> Result<(), crate::Error> {
+        w.len(self.records.len());
+        for r in &self.records {
+            w.i64(r.at.unix_millis());
+            w.u8(action_code(r.action));
+            match r.list {
+                None => w.u8(0),
+                Some(l) => {
+                    w.u8(1);
+                    w.u32(l.get());
+                }
+            }
+            encode_scope(w, r.scope);
+            w.u8(crate::store::source_code(r.source));
+            match &r.addresses {
+                Addresses::One(id) => {
+                    w.u8(0);
+                    w.u64(id.get());
+                }
+                Addresses::Many(ids) => {
+                    w.u8(1);
+                    w.treemap(ids)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the log back; `valid_id` and `lists` bound what it may name.
+    pub(crate) fn decode(
+        r: &mut crate::codec::Reader<'_>,
+        lists: usize,
+        valid_ids: &dyn Fn(&RoaringTreemap) -> bool,
+    ) -> Result<History, crate::Error> {
+        let n = r.len(13)?;
+        let mut history = History::default();
+        for _ in 0..n {
+            let at = Timestamp::from_unix_millis(r.i64()?);
+            let code = r.u8()?;
+            let action = ACTIONS
+                .into_iter()
+                .find(|a| action_code(*a) == code)
+                .ok_or_else(|| r.corrupt(format!("unknown action {code}")))?;
+            let list = match r.u8()? {
+                0 => None,
+                1 => {
+                    let id = r.u32()?;
+                    if id as usize >= lists {
+                        return Err(r.corrupt(format!("history names list {id} of {lists}")));
+                    }
+                    Some(ListId(id))
+                }
+                other => return Err(r.corrupt(format!("{other} is not an option tag"))),
+            };
+            if list.is_none() != matches!(action, Action::Block | Action::Unblock) {
+                return Err(r.corrupt("history record's list does not fit its action"));
+            }
+            let scope = decode_scope(r)?;
+            let source = crate::store::source_from_code(r.u8()?)
+                .ok_or_else(|| r.corrupt("unknown source"))?;
+            let addresses = match r.u8()? {
+                0 => {
+                    let raw = r.u64()?;
+                    let one: RoaringTreemap = [raw].into_iter().collect();
+                    let id = AddressId::new(raw).filter(|_| valid_ids(&one));
+                    Addresses::One(
+                        id.ok_or_else(|| r.corrupt(format!("{raw} is not a valid address id")))?,
+                    )
+                }
+                1 => {
+                    let ids = r.treemap()?;
+                    if ids.len() < 2 || !valid_ids(&ids) {
+                        return Err(r.corrupt("history bitmap holds invalid ids"));
+                    }
+                    Addresses::Many(ids)
+                }
+                other => return Err(r.corrupt(format!("unknown address tag {other}"))),
+            };
+            history.changes += match &addresses {
+                Addresses::One(_) => 1,
+                Addresses::Many(ids) => ids.len(),
+            };
+            history.records.push(Record {
+                at,
+                action,
+                list,
+                scope,
+                source,
+                addresses,
+            });
+        }
+        Ok(history)
+    }
+
     /// Heap bytes held, approximately.
     pub(crate) fn heap_bytes(&self) -> u64 {
         let records = (self.records.capacity() * std::mem::size_of::<Record>()) as u64;
@@ -198,6 +292,40 @@ impl History {
             })
             .sum();
         records + bitmaps
+    }
+}
+
+const ACTIONS: [Action; 4] = [
+    Action::OptOut,
+    Action::OptIn,
+    Action::Block,
+    Action::Unblock,
+];
+
+fn action_code(a: Action) -> u8 {
+    match a {
+        Action::OptOut => 0,
+        Action::OptIn => 1,
+        Action::Block => 2,
+        Action::Unblock => 3,
+    }
+}
+
+pub(crate) fn encode_scope(w: &mut crate::codec::Writer, scope: Scope) {
+    match scope {
+        Scope::Account => w.u8(0),
+        Scope::Channel(c) => {
+            w.u8(1);
+            w.u64(c.get());
+        }
+    }
+}
+
+pub(crate) fn decode_scope(r: &mut crate::codec::Reader<'_>) -> Result<Scope, crate::Error> {
+    match r.u8()? {
+        0 => Ok(Scope::Account),
+        1 => Ok(Scope::Channel(crate::store::ChannelId::new(r.u64()?))),
+        other => Err(r.corrupt(format!("unknown scope tag {other}"))),
     }
 }
 

@@ -275,6 +275,11 @@ impl EmailTable {
         EmailTable::default()
     }
 
+    /// A table from an already deduplicated set, in index order.
+    pub(crate) fn from_set(emails: IndexSet<Email, foldhash::fast::RandomState>) -> EmailTable {
+        EmailTable { emails }
+    }
+
     /// Returns the id of `email`, adding it if it is new.
     ///
     /// # Errors

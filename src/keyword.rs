@@ -207,6 +207,16 @@ impl Language {
     }
 }
 
+fn language_code(l: Language) -> u8 {
+    match l {
+        Language::English => 0,
+        Language::Spanish => 1,
+        Language::French => 2,
+        Language::Portuguese => 3,
+        Language::German => 4,
+    }
+}
+
 impl fmt::Display for Language {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -509,6 +519,82 @@ impl Keywords {
             });
         }
         Ok(())
+    }
+
+    pub(crate) fn encode(&self, w: &mut crate::codec::Writer) {
+        w.len(self.languages.len());
+        for l in &self.languages {
+            w.u8(language_code(*l));
+        }
+        w.len(self.extra.len());
+        for (word, kind) in &self.extra {
+            w.str(word);
+            w.u8(match kind {
+                ExtraKind::OptOut => 0,
+                ExtraKind::OptIn => 1,
+                ExtraKind::Help => 2,
+            });
+        }
+        w.len(self.removed.len());
+        for word in &self.removed {
+            w.str(word);
+        }
+        w.u8(match self.matching {
+            KeywordMatch::WholeMessage => 0,
+            KeywordMatch::Leading => 1,
+        });
+        w.opt_str(self.opt_in_reply.as_deref());
+        w.opt_str(self.help_reply.as_deref());
+    }
+
+    pub(crate) fn decode(r: &mut crate::codec::Reader<'_>) -> Result<Keywords, Error> {
+        let n = r.len(1)?;
+        let mut languages = Vec::with_capacity(n);
+        for _ in 0..n {
+            let code = r.u8()?;
+            languages.push(
+                Language::ALL
+                    .into_iter()
+                    .find(|l| language_code(*l) == code)
+                    .ok_or_else(|| r.corrupt(format!("unknown language {code}")))?,
+            );
+        }
+        let n = r.len(9)?;
+        let mut extra = Vec::with_capacity(n);
+        for _ in 0..n {
+            let word = r.str()?.to_owned();
+            let kind = match r.u8()? {
+                0 => ExtraKind::OptOut,
+                1 => ExtraKind::OptIn,
+                2 => ExtraKind::Help,
+                other => return Err(r.corrupt(format!("unknown keyword kind {other}"))),
+            };
+            extra.push((word, kind));
+        }
+        let n = r.len(8)?;
+        let mut removed = Vec::with_capacity(n);
+        for _ in 0..n {
+            let word = r.str()?;
+            if FCC_REVOCATION_WORDS.iter().any(|w| canonical(w) == word) {
+                return Err(r.corrupt(format!("protected keyword {word:?} marked removed")));
+            }
+            removed.push(word.to_owned());
+        }
+        let matching = match r.u8()? {
+            0 => KeywordMatch::WholeMessage,
+            1 => KeywordMatch::Leading,
+            other => return Err(r.corrupt(format!("unknown matching policy {other}"))),
+        };
+        let keywords = Keywords {
+            languages,
+            extra,
+            removed,
+            matching,
+            opt_in_reply: r.opt_str()?.map(str::to_owned),
+            help_reply: r.opt_str()?.map(str::to_owned),
+        };
+        keywords.validate().map_err(|e| r.corrupt(e.to_string()))?;
+        Ok(keywords)
     }
 
     /// The configured opt-in reply, or `language`'s default.

@@ -185,13 +185,16 @@
 mod address;
 mod bitmap;
 mod clock;
+mod codec;
 mod error;
 mod filter;
 mod history;
 mod id;
 mod inbound;
+mod journal;
 mod keyword;
 mod list;
+mod snapshot;
 mod store;
 
 pub use address::{
@@ -207,6 +210,7 @@ pub use filter::{
 pub use history::{Action, Change};
 pub use id::{AddressId, EmailTable, InvalidId};
 pub use inbound::{Event, Inbound, InboundAction};
+pub use journal::{Durability, DurableOptions, DurableStore, Recovery};
 pub use keyword::{
     FCC_REVOCATION_WORDS, KeywordHit, KeywordKind, KeywordMatch, KeywordMatcher, Keywords, Language,
 };

@@ -31,6 +31,20 @@ impl ListId {
     /// marketing send, never deleted or renamed.
     pub const SYSTEM: ListId = ListId(0);
 
+    /// The id with this raw value (as returned by [`ListId::get`], kept in
+    /// your own records). Store methods return
+    /// [`Error::UnknownList`](crate::Error::UnknownList) for an id they do
+    /// not have.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(optout::ListId::new(0), optout::ListId::SYSTEM);
+    /// ```
+    pub const fn new(raw: u32) -> ListId {
+        ListId(raw)
+    }
+
     /// The raw value.
     ///
     /// # Example
@@ -257,6 +271,27 @@ impl ListSettings {
             }
         }
         Ok(())
+    }
+
+    pub(crate) fn encode(&self, w: &mut crate::codec::Writer) {
+        w.str(&self.name);
+        w.str(&self.description);
+        w.opt_str(self.keyword.as_deref());
+        w.opt_str(self.confirmation.as_deref());
+        w.opt_str(self.webhook.as_deref());
+    }
+
+    /// Reads settings back and checks their limits again.
+    pub(crate) fn decode(r: &mut crate::codec::Reader<'_>) -> Result<ListSettings, Error> {
+        let settings = ListSettings {
+            name: r.str()?.to_owned(),
+            description: r.str()?.to_owned(),
+            keyword: r.opt_str()?.map(str::to_owned),
+            confirmation: r.opt_str()?.map(str::to_owned),
+            webhook: r.opt_str()?.map(str::to_owned),
+        };
+        settings.validate().map_err(|e| r.corrupt(e.to_string()))?;
+        Ok(settings)
     }
 
     /// The name as compared for uniqueness.

@@ -471,6 +471,14 @@ impl State {
             .map(|(i, s)| (ListId(i as u32), s))
     }
 
+    /// Every live list's name and keyword is unique (for loading).
+    pub(crate) fn check_lists_unique(&self) -> Result<(), Error> {
+        for (id, slot) in self.live() {
+            self.check_unique(&slot.settings, Some(id))?;
+        }
+        Ok(())
+    }
+
     fn check_unique(&self, settings: &ListSettings, except: Option<ListId>) -> Result<(), Error> {
         let name = settings.name_key();
         let keyword = settings.keyword_key();
@@ -664,9 +672,13 @@ impl Store {
     /// # }
     /// ```
     pub fn with_clock(clock: impl Clock + 'static) -> Store {
+        Store::from_state(State::default(), Arc::new(clock))
+    }
+
+    pub(crate) fn from_state(state: State, clock: Arc<dyn Clock>) -> Store {
         Store {
-            state: RwLock::new(State::default()),
-            clock: Arc::new(clock),
+            state: RwLock::new(state),
+            clock,
         }
     }
 
@@ -1338,4 +1350,26 @@ pub struct Memory {
     pub entries: u64,
     /// The change history.
     pub history: u64,
+}
+
+pub(crate) fn source_code(s: Source) -> u8 {
+    match s {
+        Source::Manual => 0,
+        Source::Keyword => 1,
+        Source::WebForm => 2,
+        Source::Import => 3,
+        Source::Api => 4,
+    }
+}
+
+pub(crate) fn source_from_code(code: u8) -> Option<Source> {
+    [
+        Source::Manual,
+        Source::Keyword,
+        Source::WebForm,
+        Source::Import,
+        Source::Api,
+    ]
+    .into_iter()
+    .find(|s| source_code(*s) == code)
 }

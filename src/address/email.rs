@@ -31,6 +31,11 @@ const MAX_INPUT_BYTES: usize = 320;
 pub struct Email(Box<str>);
 
 impl Email {
+    /// Wraps text already known to be canonical (from a snapshot).
+    pub(crate) fn from_canonical(text: &str) -> Email {
+        Email(text.into())
+    }
+
     /// Returns the canonical address.
     ///
     /// # Example
