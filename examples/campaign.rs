@@ -11,14 +11,18 @@
 //! ```text
 //! cargo run --release --example campaign
 //! cargo run --release --example campaign -- --size 10000000
+//! cargo run --release --example campaign -- --store /tmp/optout-store
 //! ```
+//!
+//! With `--store DIR` the store is kept in `DIR` (snapshot and journal):
+//! the first run builds and saves it, later runs load it.
 
 use std::error::Error;
 use std::time::Instant;
 
 use optout::{
-    AddressId, Category, ChannelId, Dispatch, Edit, ListSettings, Normalizer, Region, Scope,
-    Source, Store,
+    Address, AddressId, Bulk, Category, Change, ChannelId, Dispatch, DurableStore, Edit, ListId,
+    ListSettings, Normalizer, Region, Scope, Source, Store,
 };
 
 /// Deterministic generator so every run sees the same data.
@@ -69,6 +73,7 @@ fn render(i: u64, layout: u64) -> String {
 
 fn main() -> Result<(), Box<dyn Error>> {
     let mut size: u64 = 1_000_000;
+    let mut dir: Option<std::path::PathBuf> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -79,8 +84,9 @@ fn main() -> Result<(), Box<dyn Error>> {
                     .parse()
                     .map_err(|_| format!("--size: not a number: {value:?}"))?;
             }
+            "--store" => dir = Some(args.next().ok_or("--store needs a directory")?.into()),
             "-h" | "--help" => {
-                println!("usage: campaign [--size N]");
+                println!("usage: campaign [--size N] [--store DIR]");
                 return Ok(());
             }
             other => return Err(format!("unknown argument {other:?} (try --help)").into()),
@@ -95,39 +101,39 @@ fn main() -> Result<(), Box<dyn Error>> {
     // The store: opt-outs for 5% of people on the system list, a channel-
     // scoped custom list, an account-wide custom list, and 0.1% blocked.
     let t = Instant::now();
-    let store = Store::new();
-    let promotions = store.create_list(
-        ListSettings::new("Promotions")
-            .keyword("STOPPROMO")
-            .confirmation("You will get no more promotions. Reply START to resume."),
-    )?;
-    let newsletter =
-        store.create_list(ListSettings::new("Newsletter").description("Monthly news"))?;
-    let people = size;
-    let ids = |keep: &dyn Fn(u64) -> bool| -> Vec<AddressId> {
-        (0..people)
-            .filter(|&i| keep(i))
-            .filter_map(|i| AddressId::from_phone_digits(person_digits(i)))
-            .collect()
+    let durable;
+    let memory_store;
+    let (store, how): (&Store, &str) = match &dir {
+        Some(dir) => {
+            let (opened, recovery) = DurableStore::open(dir)?;
+            durable = opened;
+            if durable.store().list_named("Promotions").is_some() {
+                println!(
+                    "store: loaded from {} (snapshot generation {}, {} journal records replayed)",
+                    dir.display(),
+                    recovery.generation,
+                    recovery.replayed
+                );
+                (durable.store(), "loaded")
+            } else {
+                populate(&durable, &normalizer, size, sms)?;
+                durable.checkpoint()?;
+                (durable.store(), "built and saved")
+            }
+        }
+        None => {
+            memory_store = Store::new();
+            populate(&memory_store, &normalizer, size, sms)?;
+            (&memory_store, "built")
+        }
     };
-    let import = Edit::new().source(Source::Import);
-    store.opt_out_ids(&ids(&|i| i % 20 == 3), &import)?;
-    store.opt_out_ids(
-        &ids(&|i| i % 50 == 7),
-        &import.clone().list(promotions).scope(Scope::Channel(sms)),
-    )?;
-    store.opt_out_ids(&ids(&|i| i % 100 == 11), &import.clone().list(newsletter))?;
-    let mut blocked = 0;
-    for i in (0..people).filter(|i| i % 1000 == 5) {
-        store.block(&normalizer.address(&render(i, 0))?, &import)?;
-        blocked += 1;
-    }
-    // Emails: a few thousand, some opted out by web form.
+    let promotions = store
+        .list_named("Promotions")
+        .map(|l| l.id())
+        .ok_or("no Promotions list")?;
+    let people = size;
     let emails = (people / 100).max(10);
-    for i in (0..emails).step_by(10) {
-        let email = normalizer.address(&format!("customer{i}@example.com"))?;
-        store.opt_out(&email, &Edit::new().source(Source::WebForm))?;
-    }
+    let blocked = store.blocked_len();
     let built = t.elapsed();
 
     // The audience: every person once in some layout, 2% listed again in
@@ -161,10 +167,11 @@ fn main() -> Result<(), Box<dyn Error>> {
         .map(|l| store.count(l.id()).unwrap_or(0))
         .sum();
     println!(
-        "store: {} opt-outs on {} lists, {} blocked, built in {:.2?}",
+        "store: {} opt-outs on {} lists, {} blocked, {} in {:.2?}",
         entries,
         store.lists().len(),
         blocked,
+        how,
         built
     );
 
@@ -213,5 +220,76 @@ fn main() -> Result<(), Box<dyn Error>> {
         memory.entries as f64 / stored.max(1) as f64,
         memory.history as f64 / stored.max(1) as f64,
     );
+    Ok(())
+}
+
+/// The writes the sample data needs, on an in-memory or a durable store.
+trait Record {
+    fn create_list(&self, settings: ListSettings) -> optout::Result<ListId>;
+    fn opt_out_ids(&self, ids: &[AddressId], edit: &Edit) -> optout::Result<Bulk>;
+    fn block(&self, address: &Address, edit: &Edit) -> optout::Result<Option<Change>>;
+    fn opt_out(&self, address: &Address, edit: &Edit) -> optout::Result<Vec<Change>>;
+}
+
+macro_rules! record_for {
+    ($t:ty) => {
+        impl Record for $t {
+            fn create_list(&self, settings: ListSettings) -> optout::Result<ListId> {
+                <$t>::create_list(self, settings)
+            }
+            fn opt_out_ids(&self, ids: &[AddressId], edit: &Edit) -> optout::Result<Bulk> {
+                <$t>::opt_out_ids(self, ids, edit)
+            }
+            fn block(&self, address: &Address, edit: &Edit) -> optout::Result<Option<Change>> {
+                <$t>::block(self, address, edit)
+            }
+            fn opt_out(&self, address: &Address, edit: &Edit) -> optout::Result<Vec<Change>> {
+                <$t>::opt_out(self, address, edit)
+            }
+        }
+    };
+}
+
+record_for!(Store);
+record_for!(DurableStore);
+
+/// Opt-outs for 5% of people on the system list, 2% on a channel-scoped
+/// custom list, 1% on an account-wide one, 0.1% blocked, and web-form
+/// opt-outs for a tenth of the emails.
+fn populate(
+    store: &dyn Record,
+    normalizer: &Normalizer,
+    people: u64,
+    sms: ChannelId,
+) -> Result<(), Box<dyn Error>> {
+    let promotions = store.create_list(
+        ListSettings::new("Promotions")
+            .keyword("STOPPROMO")
+            .confirmation("You will get no more promotions. Reply START to resume."),
+    )?;
+    let newsletter =
+        store.create_list(ListSettings::new("Newsletter").description("Monthly news"))?;
+    let ids = |keep: &dyn Fn(u64) -> bool| -> Vec<AddressId> {
+        (0..people)
+            .filter(|&i| keep(i))
+            .filter_map(|i| AddressId::from_phone_digits(person_digits(i)))
+            .collect()
+    };
+    let import = Edit::new().source(Source::Import);
+    store.opt_out_ids(&ids(&|i| i % 20 == 3), &import)?;
+    store.opt_out_ids(
+        &ids(&|i| i % 50 == 7),
+        &import.clone().list(promotions).scope(Scope::Channel(sms)),
+    )?;
+    store.opt_out_ids(&ids(&|i| i % 100 == 11), &import.clone().list(newsletter))?;
+    for i in (0..people).filter(|i| i % 1000 == 5) {
+        store.block(&normalizer.address(&render(i, 0))?, &import)?;
+    }
+    // Emails: a few thousand, some opted out by web form.
+    let emails = (people / 100).max(10);
+    for i in (0..emails).step_by(10) {
+        let email = normalizer.address(&format!("customer{i}@example.com"))?;
+        store.opt_out(&email, &Edit::new().source(Source::WebForm))?;
+    }
     Ok(())
 }

@@ -109,6 +109,113 @@ impl fmt::Display for Timestamp {
     }
 }
 
+/// The error for text that is not a timestamp.
+///
+/// # Example
+///
+/// ```
+/// assert!("yesterday".parse::<optout::Timestamp>().is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a timestamp (RFC 3339, a date, or Unix seconds)")]
+pub struct InvalidTimestamp(pub String);
+
+impl std::str::FromStr for Timestamp {
+    type Err = InvalidTimestamp;
+
+    /// Parses RFC 3339 (`2026-11-24T10:09:32Z`, with optional fractional
+    /// seconds and a `Z` or `±HH:MM` offset; a space may replace the `T`),
+    /// a date (`2026-11-24`, midnight UTC), or Unix seconds (`1764000000`).
+    fn from_str(s: &str) -> Result<Timestamp, InvalidTimestamp> {
+        let bad = || InvalidTimestamp(s.to_owned());
+        let t = s.trim();
+        if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+            return t
+                .parse::<i64>()
+                .map(Timestamp::from_unix_secs)
+                .map_err(|_| bad());
+        }
+        let num = |a: usize, b: usize| -> Result<i64, InvalidTimestamp> {
+            let part = t.get(a..b).ok_or_else(bad)?;
+            if part.bytes().all(|c| c.is_ascii_digit()) {
+                part.parse().map_err(|_| bad())
+            } else {
+                Err(bad())
+            }
+        };
+        let sep = |i: usize, c: u8| t.as_bytes().get(i) == Some(&c);
+        if !(sep(4, b'-') && sep(7, b'-')) {
+            return Err(bad());
+        }
+        let (year, month, day) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+        if !(1..=12).contains(&month) || !(1..=days_in_month(year, month)).contains(&day) {
+            return Err(bad());
+        }
+        let days = days_from_civil(year, month, day);
+        if t.len() == 10 {
+            return Ok(Timestamp(days * 86_400_000));
+        }
+        if !(sep(10, b'T') || sep(10, b't') || sep(10, b' ')) || !sep(13, b':') || !sep(16, b':') {
+            return Err(bad());
+        }
+        let (h, m, sec) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+        if h > 23 || m > 59 || sec > 60 {
+            return Err(bad());
+        }
+        let mut rest = t.get(19..).ok_or_else(bad)?;
+        let mut millis = 0;
+        if let Some(frac) = rest.strip_prefix('.') {
+            let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
+            if digits == 0 {
+                return Err(bad());
+            }
+            let text = frac.get(..digits.min(3)).ok_or_else(bad)?;
+            millis = text.parse::<i64>().map_err(|_| bad())? * 10_i64.pow(3 - text.len() as u32);
+            rest = frac.get(digits..).ok_or_else(bad)?;
+        }
+        let offset_minutes = match rest {
+            "Z" | "z" => 0,
+            _ => {
+                let sign = match rest.as_bytes().first() {
+                    Some(b'+') => 1,
+                    Some(b'-') => -1,
+                    _ => return Err(bad()),
+                };
+                let o = rest.get(1..).ok_or_else(bad)?;
+                if o.len() != 5 || o.as_bytes().get(2) != Some(&b':') {
+                    return Err(bad());
+                }
+                let oh: i64 = o.get(..2).and_then(|x| x.parse().ok()).ok_or_else(bad)?;
+                let om: i64 = o.get(3..).and_then(|x| x.parse().ok()).ok_or_else(bad)?;
+                sign * (oh * 60 + om)
+            }
+        };
+        let secs = days * 86_400 + h * 3600 + m * 60 + sec - offset_minutes * 60;
+        Ok(Timestamp(secs * 1000 + millis))
+    }
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// A proleptic Gregorian date to days since 1970-01-01 (Howard Hinnant's
+/// `days_from_civil`).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
 /// `civil_from_days`).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
@@ -173,6 +280,37 @@ impl Clock for SystemClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_what_it_displays_and_common_forms() {
+        for t in [
+            0i64,
+            951_782_400_123,
+            -1,
+            1_764_000_000_000,
+            4_102_444_800_000,
+        ] {
+            let ts = Timestamp::from_unix_millis(t);
+            assert_eq!(ts.to_string().parse::<Timestamp>(), Ok(ts));
+        }
+        let p = |s: &str| s.parse::<Timestamp>().map(Timestamp::unix_millis);
+        assert_eq!(p("2025-11-24"), Ok(1_763_942_400_000));
+        assert_eq!(p("2025-11-24 16:00:00Z"), Ok(1_764_000_000_000));
+        assert_eq!(p("2025-11-24T18:00:00+02:00"), Ok(1_764_000_000_000));
+        assert_eq!(p("1764000000"), Ok(1_764_000_000_000));
+        assert_eq!(p("2025-11-24T16:00:00.5Z"), Ok(1_764_000_000_500));
+        for bad in [
+            "",
+            "2025-13-01",
+            "2025-02-30",
+            "2025-11-24T25:00:00Z",
+            "2025-11-24T16:00:00",
+            "x",
+            "2025-11-24T16:00:00+2",
+        ] {
+            assert!(p(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn displays_rfc3339() {

@@ -101,6 +101,16 @@ pub enum Error {
         /// The version this build reads.
         supported: u32,
     },
+    /// A CSV file could not be read or written as a whole (malformed
+    /// quoting, no address column); row-level problems are reported per row
+    /// instead.
+    #[error("CSV error at line {line}: {detail}")]
+    Csv {
+        /// The line (0 when unknown).
+        line: u64,
+        /// What went wrong.
+        detail: String,
+    },
     /// The keyword is one of the seven FCC revocation words, which always
     /// opt out.
     #[error("{keyword:?} is a protected opt-out keyword and cannot be removed")]

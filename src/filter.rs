@@ -10,6 +10,7 @@ use roaring::RoaringTreemap;
 
 use crate::address::{Address, EmailReason, Invalid, Normalizer, PhoneReason};
 use crate::error::Error;
+use crate::exchange::HashedList;
 use crate::id::{AddressId, EmailTable};
 use crate::list::ListId;
 use crate::store::{ChannelId, Store};
@@ -913,6 +914,7 @@ pub struct Suppression {
     blocked_bitmap: RoaringTreemap,
     opted_out_bitmap: RoaringTreemap,
     emails: Arc<EmailTable>,
+    hashed: Vec<Arc<HashedList>>,
 }
 
 impl Store {
@@ -960,6 +962,7 @@ impl Store {
             blocked_bitmap,
             opted_out_bitmap,
             emails,
+            hashed: Vec::new(),
         })
     }
 
@@ -1047,6 +1050,36 @@ impl Suppression {
         (self.opted_out.len(), self.blocked.len())
     }
 
+    /// Also suppresses, as opted out, every address on a partner's hashed
+    /// suppression list (marketing sends only). Each recipient not
+    /// otherwise suppressed is then hashed once per list.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use optout::{Category, Digest, Dispatch, HashedList, Normalizer, SkipReason, Store};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let partner = format!("{}\n", Digest::Sha256.hex("+14155550123"));
+    /// let (list, _) = HashedList::read(partner.as_bytes(), Digest::Sha256)?;
+    /// let mut suppression = Store::new().compile(&Dispatch::new(Category::Marketing))?;
+    /// suppression.honour_hashed(Arc::new(list));
+    /// let a = Normalizer::default().address("+1 415 555 0123")?;
+    /// assert_eq!(suppression.check(&a), Some(SkipReason::OptedOut));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn honour_hashed(&mut self, list: Arc<HashedList>) {
+        if self.category.honours_opt_outs() {
+            self.hashed.push(list);
+        }
+    }
+
+    fn hashed_out(&self, address: &Address) -> bool {
+        self.hashed.iter().any(|l| l.contains(address))
+    }
+
     /// Checks one id.
     ///
     /// # Example
@@ -1110,7 +1143,16 @@ impl Suppression {
     /// # }
     /// ```
     pub fn check(&self, address: &Address) -> Option<SkipReason> {
-        self.id_of(address).and_then(|id| self.check_id(id))
+        self.id_of(address)
+            .and_then(|id| self.check_id(id))
+            .or_else(|| self.hashed_out(address).then_some(SkipReason::OptedOut))
+    }
+
+    fn address_of(&self, id: AddressId) -> Option<Address> {
+        match crate::address::Phone::from_id(id) {
+            Some(p) => Some(Address::Phone(p)),
+            None => self.emails.email(id).cloned().map(Address::Email),
+        }
     }
 
     fn id_of(&self, address: &Address) -> Option<AddressId> {
@@ -1233,7 +1275,12 @@ impl Suppression {
                                     Mark::skipped(reason),
                                 )
                             }
-                            Ok(address) => self.decide(address, id, verdict),
+                            Ok(address) => {
+                                let verdict = verdict.or_else(|| {
+                                    self.hashed_out(&address).then_some(SkipReason::OptedOut)
+                                });
+                                self.decide(address, id, verdict)
+                            }
                         };
                     }
                 }
@@ -1297,6 +1344,15 @@ impl Suppression {
                     }
                     self.check_batch(batch.get(..ids.len()).unwrap_or(&[]), verdicts);
                 }
+                if !self.hashed.is_empty() {
+                    for (verdict, id) in out.iter_mut().zip(part) {
+                        if verdict.is_none()
+                            && self.address_of(*id).is_some_and(|a| self.hashed_out(&a))
+                        {
+                            *verdict = Some(SkipReason::OptedOut);
+                        }
+                    }
+                }
                 let mut shards = Shards::new(part.len());
                 let mut report = Report::default();
                 for (j, (verdict, id)) in out.iter().zip(part).enumerate() {
@@ -1345,6 +1401,18 @@ impl Suppression {
         let mut sendable = audience.clone();
         sendable -= &blocked;
         sendable -= &opted_out;
+        if !self.hashed.is_empty() {
+            let hashed: RoaringTreemap = sendable
+                .iter()
+                .filter(|&v| {
+                    AddressId::new(v)
+                        .and_then(|id| self.address_of(id))
+                        .is_some_and(|a| self.hashed_out(&a))
+                })
+                .collect();
+            sendable -= &hashed;
+            opted_out |= &hashed;
+        }
         BitmapSplit {
             sendable,
             opted_out,

@@ -280,6 +280,24 @@ impl History {
         Ok(history)
     }
 
+    /// The records of one action that name a list, oldest first.
+    pub(crate) fn records_of(
+        &self,
+        action: Action,
+    ) -> Vec<(Timestamp, ListId, Scope, Source, RoaringTreemap)> {
+        self.records
+            .iter()
+            .filter(|r| r.action == action)
+            .filter_map(|r| {
+                let ids = match &r.addresses {
+                    Addresses::One(id) => [id.get()].into_iter().collect(),
+                    Addresses::Many(ids) => ids.clone(),
+                };
+                Some((r.at, r.list?, r.scope, r.source, ids))
+            })
+            .collect()
+    }
+
     /// Heap bytes held, approximately.
     pub(crate) fn heap_bytes(&self) -> u64 {
         let records = (self.records.capacity() * std::mem::size_of::<Record>()) as u64;

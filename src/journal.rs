@@ -746,6 +746,36 @@ impl DurableStore {
         })
     }
 
+    /// [`Store::import`], with every applied batch journaled.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::import`], plus [`Error::Io`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// let (store, _) = optout::DurableStore::open(dir.path())?;
+    /// let n = optout::Normalizer::default();
+    /// let report = store.import("phone\n+14155550123\n".as_bytes(), &n, &optout::Import::new())?;
+    /// assert_eq!(report.applied, 1);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn import(
+        &self,
+        reader: impl std::io::Read,
+        normalizer: &crate::address::Normalizer,
+        import: &crate::exchange::Import,
+    ) -> Result<crate::exchange::ImportReport, Error> {
+        self.store
+            .import_with(reader, normalizer, import, &mut |addresses, edit| {
+                self.opt_out_many(addresses, edit)
+            })
+    }
+
     /// [`Store::inbound`], journaled.
     ///
     /// # Errors

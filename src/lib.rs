@@ -114,6 +114,38 @@
 //! # }
 //! ```
 //!
+//! # Persistence and exchange
+//!
+//! [`Store::save`] and [`Store::load`] write and read the whole store as a
+//! versioned, checksummed snapshot (format in `docs/FORMAT.md`), validated
+//! completely on load; [`Store::save_to_path`] replaces files atomically.
+//! [`DurableStore`] keeps a store in a directory as a snapshot plus an
+//! append-only journal: every change is journaled (and by default synced)
+//! before it is applied, so nothing reported as recorded is lost to a
+//! crash. [`Store::import`] streams CSV and plain files with per-row errors,
+//! [`Store::export_csv`] writes lists by list and date range, and
+//! [`HashedList`] honours a partner's SHA-256 or MD5 suppression list
+//! without its plaintext.
+//!
+//! ```
+//! use optout::{DurableStore, Edit, Import, Normalizer, Region};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let n = Normalizer::new(Region::new("US")?);
+//! {
+//!     let (store, _) = DurableStore::open(dir.path())?;
+//!     store.opt_out(&n.address("(415) 555-0123")?, &Edit::new())?;
+//!     let report = store.import("phone\n+14155550124\noops\n".as_bytes(), &n, &Import::new())?;
+//!     assert_eq!(report.rejected[0].line, 3);
+//! }
+//! let (store, recovery) = DurableStore::open(dir.path())?;
+//! assert_eq!(recovery.replayed, 2); // the opt-out and the imported batch
+//! assert_eq!(store.store().history(..).len(), 2);
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Normalizing addresses
 //!
 //! A [`Normalizer`] carries the settings: a default [`Region`] for numbers
@@ -187,6 +219,7 @@ mod bitmap;
 mod clock;
 mod codec;
 mod error;
+mod exchange;
 mod filter;
 mod history;
 mod id;
@@ -201,8 +234,11 @@ pub use address::{
     Address, AddressKind, Email, EmailAliases, EmailReason, Invalid, Normalizer, NormalizerBuilder,
     Phone, PhoneReason, Region, Strictness,
 };
-pub use clock::{Clock, SystemClock, Timestamp};
+pub use clock::{Clock, InvalidTimestamp, SystemClock, Timestamp};
 pub use error::{Error, ListField, Result};
+pub use exchange::{
+    Digest, Export, HashedList, Import, ImportFormat, ImportMode, ImportReport, RowError,
+};
 pub use filter::{
     BitmapSplit, Category, Dispatch, IdSplit, Outcome, Recipient, Report, SkipReason, Split,
     Suppression,

@@ -137,21 +137,69 @@ pub(crate) fn decode(data: &[u8]) -> Result<(State, u64), Error> {
     let generation = meta.u64()?;
     end(&meta)?;
 
-    let mut r = section(1);
-    let n = r.len(9)?;
-    let mut emails = IndexSet::with_capacity_and_hasher(n, foldhash::fast::RandomState::default());
-    for _ in 0..n {
-        let text = r.str()?;
-        if text.is_empty() || text.len() > 320 || !text.contains('@') {
-            return Err(r.corrupt(format!("{text:?} is not a canonical email address")));
-        }
-        if !emails.insert(Email::from_canonical(text)) {
-            return Err(r.corrupt(format!("email {text:?} appears twice")));
-        }
-    }
-    end(&r)?;
-    let emails = EmailTable::from_set(emails);
-    let email_count = emails.len() as u64;
+    // The email table and everything else are decoded in parallel: the
+    // other sections need only the number of emails, read up front.
+    let email_count = section(1).u64()?;
+    let (emails, rest) = rayon::join(
+        || -> Result<EmailTable, Error> {
+            let mut r = section(1);
+            let n = r.len(9)?;
+            // Two passes (read, then index) run markedly faster than
+            // interleaving allocation and hashing.
+            let mut list = Vec::with_capacity(n);
+            for _ in 0..n {
+                let text = r.str()?;
+                if text.is_empty() || text.len() > 320 || !text.contains('@') {
+                    return Err(r.corrupt(format!("{text:?} is not a canonical email address")));
+                }
+                list.push(Email::from_canonical(text));
+            }
+            end(&r)?;
+            let mut emails =
+                IndexSet::with_capacity_and_hasher(n, foldhash::fast::RandomState::default());
+            emails.extend(list);
+            if emails.len() != n {
+                return Err(r.corrupt("an email address appears twice"));
+            }
+            Ok(EmailTable::from_set(emails))
+        },
+        || decode_rest(&section, email_count),
+    );
+    let emails = emails?;
+    let (lists, blocked, keywords, channel_keywords, keyword_scopes, history) = rest?;
+    let mut state = State {
+        lists,
+        blocked,
+        keyword_scopes,
+        emails: Arc::new(emails),
+        history,
+        keywords,
+        channel_keywords,
+        ..State::default()
+    };
+    state.check_lists_unique().map_err(|e| Error::Corrupt {
+        what: WHAT,
+        offset: 0,
+        detail: e.to_string(),
+    })?;
+    state.recompile_keywords();
+    Ok((state, generation))
+}
+
+type Rest = (
+    Vec<ListSlot>,
+    RoaringTreemap,
+    Keywords,
+    BTreeMap<ChannelId, Keywords>,
+    BTreeMap<ChannelId, KeywordScope>,
+    History,
+);
+
+/// Decodes every section but the emails.
+fn decode_rest<'a>(
+    section: &(dyn Fn(usize) -> Reader<'a> + Sync),
+    email_count: u64,
+) -> Result<Rest, Error> {
     let valid_ids = |t: &RoaringTreemap| ids_in_range(t, email_count);
 
     let mut r = section(2);
@@ -227,23 +275,14 @@ pub(crate) fn decode(data: &[u8]) -> Result<(State, u64), Error> {
     let history = History::decode(&mut r, lists.len(), &valid_ids)?;
     end(&r)?;
 
-    let mut state = State {
+    Ok((
         lists,
         blocked,
-        keyword_scopes,
-        emails: Arc::new(emails),
-        history,
         keywords,
         channel_keywords,
-        ..State::default()
-    };
-    state.check_lists_unique().map_err(|e| Error::Corrupt {
-        what: WHAT,
-        offset: 0,
-        detail: e.to_string(),
-    })?;
-    state.recompile_keywords();
-    Ok((state, generation))
+        keyword_scopes,
+        history,
+    ))
 }
 
 fn end(r: &Reader<'_>) -> Result<(), Error> {

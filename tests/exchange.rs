@@ -1,0 +1,234 @@
+//! Importing and exporting lists: CSV in the layouts other systems use,
+//! plain files, per-row errors, export by list and date, hashed exchange.
+
+use std::sync::Arc;
+
+use optout::{
+    Address, Category, ChannelId, Digest, Dispatch, Edit, Error, Export, HashedList, Import,
+    ImportFormat, ImportMode, ListId, ListSettings, Normalizer, Region, Scope, SkipReason, Source,
+    Store, Timestamp,
+};
+
+fn us() -> Normalizer {
+    Normalizer::new(Region::new("US").unwrap())
+}
+
+fn addr(s: &str) -> Address {
+    us().address(s).unwrap()
+}
+
+#[test]
+fn headers_from_other_platforms() {
+    for (file, expected) in [
+        ("phone\n+14155550123\n", "+14155550123"),
+        ("Mobile,First Name\n(415) 555-0123,Ann\n", "+14155550123"),
+        (
+            "Email Address,Status\nAnn@Example.com,unsubscribed\n",
+            "ann@example.com",
+        ),
+        ("id,EMAIL\n7,ann@example.com\n", "ann@example.com"),
+        ("MSISDN\n14155550123\n", "+14155550123"),
+    ] {
+        let store = Store::new();
+        let report = store
+            .import(file.as_bytes(), &us(), &Import::new())
+            .unwrap();
+        assert_eq!((report.applied, report.rejected.len()), (1, 0), "{file:?}");
+        assert!(
+            store.contains(ListId::SYSTEM, Scope::Account, &addr(expected)),
+            "{file:?}"
+        );
+    }
+    let err = Store::new()
+        .import("name,city\nAnn,Paris\n".as_bytes(), &us(), &Import::new())
+        .unwrap_err();
+    assert!(matches!(err, Error::Csv { line: 1, .. }), "{err}");
+}
+
+#[test]
+fn columns_for_list_scope_time_and_source() {
+    let store = Store::new();
+    let promo = store.create_list(ListSettings::new("Promotions")).unwrap();
+    let file = "address,list,scope,time,source\n\
+                +14155550100,default,account,2025-11-01,web form\n\
+                +14155550101,Promotions,101,2025-11-02T10:00:00Z,keyword\n\
+                +14155550102,Nope,account,,\n\
+                +14155550103,,everywhere,,\n\
+                +14155550104,,,yesterday,\n\
+                +14155550105,,,,carrier pigeon\n\
+                ,,,,\n";
+    let report = store
+        .import(file.as_bytes(), &us(), &Import::new())
+        .unwrap();
+    assert_eq!(report.rows, 7);
+    assert_eq!(report.applied, 2);
+    let lines: Vec<u64> = report.rejected.iter().map(|r| r.line).collect();
+    assert_eq!(lines, [4, 5, 6, 7, 8]);
+    assert!(report.rejected[0].reason.contains("no list named"));
+    assert!(store.contains(
+        promo,
+        Scope::Channel(ChannelId::new(101)),
+        &addr("+14155550101")
+    ));
+    let history = store.history(..);
+    assert_eq!(history[0].source, Source::WebForm);
+    assert_eq!(history[0].at, "2025-11-01".parse::<Timestamp>().unwrap());
+    assert_eq!(history[1].source, Source::Keyword);
+}
+
+#[test]
+fn all_or_nothing_applies_nothing_when_a_row_is_bad() {
+    let store = Store::new();
+    let file = "phone\n+14155550100\nnot a phone\n+14155550101\n";
+    let import = Import::new().mode(ImportMode::AllOrNothing);
+    let report = store.import(file.as_bytes(), &us(), &import).unwrap();
+    assert_eq!((report.applied, report.rejected.len()), (0, 1));
+    assert_eq!(store.count(ListId::SYSTEM).unwrap(), 0);
+    let good = "phone\n+14155550100\n+14155550101\n";
+    assert_eq!(
+        store
+            .import(good.as_bytes(), &us(), &import)
+            .unwrap()
+            .applied,
+        2
+    );
+}
+
+#[test]
+fn plain_files_and_big_streams() {
+    let store = Store::new();
+    let mut file = String::new();
+    for i in 0..150_000u64 {
+        file.push_str(&format!("+1212{:07}\n", i));
+        if i % 50_000 == 0 {
+            file.push_str("\n  \nbogus\n");
+        }
+    }
+    let report = store
+        .import(
+            file.as_bytes(),
+            &us(),
+            &Import::new().format(ImportFormat::Lines),
+        )
+        .unwrap();
+    assert_eq!(report.applied, 150_000);
+    assert_eq!(report.rejected.len(), 3);
+    assert_eq!(report.rows, 150_003);
+}
+
+#[test]
+fn export_by_list_and_date_range_and_round_trip() {
+    let store = Store::new();
+    let promo = store.create_list(ListSettings::new("Promotions")).unwrap();
+    let t = Timestamp::from_unix_secs;
+    store
+        .opt_out(&addr("+14155550100"), &Edit::new().at(t(1_000)))
+        .unwrap();
+    store
+        .opt_out(
+            &addr("ann@example.com"),
+            &Edit::new().at(t(2_000)).source(Source::WebForm),
+        )
+        .unwrap();
+    store
+        .opt_out(
+            &addr("+14155550101"),
+            &Edit::new()
+                .list(promo)
+                .scope(Scope::Channel(ChannelId::new(7)))
+                .at(t(3_000)),
+        )
+        .unwrap();
+    store
+        .opt_out_many(
+            &[addr("+14155550102"), addr("+14155550103")],
+            &Edit::new().at(t(4_000)),
+        )
+        .unwrap();
+    // Re-opting out later moves the export time.
+    store
+        .opt_in(&addr("+14155550100"), &Edit::new().at(t(5_000)))
+        .unwrap();
+    store
+        .opt_out(&addr("+14155550100"), &Edit::new().at(t(6_000)))
+        .unwrap();
+
+    let export = |e: &Export| {
+        let mut out = Vec::new();
+        store.export_csv(&mut out, e).unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    let all = export(&Export::all());
+    assert_eq!(all.lines().count(), 6, "{all}");
+    assert!(all.contains(&format!("+14155550100,Default,account,{},manual", t(6_000))));
+    assert!(all.contains(&format!(
+        "ann@example.com,Default,account,{},web form",
+        t(2_000)
+    )));
+    assert!(all.contains(&format!("+14155550101,Promotions,7,{},manual", t(3_000))));
+    let promo_only = export(&Export::all().list(promo));
+    assert_eq!(promo_only.lines().count(), 2);
+    let window = export(&Export::all().between(t(1_500)..t(4_500)));
+    assert_eq!(window.lines().count(), 5, "{window}");
+    assert!(!window.contains("+14155550100"));
+
+    let copy = Store::new();
+    copy.create_list(ListSettings::new("Promotions")).unwrap();
+    let report = copy.import(all.as_bytes(), &us(), &Import::new()).unwrap();
+    assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    assert_eq!(export(&Export::all()), {
+        let mut out = Vec::new();
+        copy.export_csv(&mut out, &Export::all()).unwrap();
+        String::from_utf8(out).unwrap()
+    });
+}
+
+#[test]
+fn hashed_suppression_round_trip() {
+    let store = Store::new();
+    store.opt_out(&addr("+14155550100"), &Edit::new()).unwrap();
+    store
+        .opt_out(&addr("ann@example.com"), &Edit::new())
+        .unwrap();
+    for digest in [Digest::Sha256, Digest::Md5] {
+        let mut file = Vec::new();
+        assert_eq!(
+            store
+                .export_hashes(&mut file, ListId::SYSTEM, digest)
+                .unwrap(),
+            2
+        );
+        let text = String::from_utf8(file.clone()).unwrap();
+        assert!(!text.contains("ann@"), "plaintext leaked");
+        let (partner, rejected) = HashedList::read(file.as_slice(), digest).unwrap();
+        assert!(rejected.is_empty());
+        assert_eq!(partner.len(), 2);
+
+        // The partner honours our list without our plaintext.
+        let mut suppression = Store::new()
+            .compile(&Dispatch::new(Category::Marketing))
+            .unwrap();
+        suppression.honour_hashed(Arc::new(partner.clone()));
+        let audience = ["(415) 555-0100", "ANN@example.com", "(415) 555-0199"];
+        let split = suppression.split(&us(), &audience);
+        let got: Vec<Option<SkipReason>> =
+            split.outcomes().iter().map(|o| o.skip_reason()).collect();
+        assert_eq!(
+            got,
+            [Some(SkipReason::OptedOut), Some(SkipReason::OptedOut), None]
+        );
+        let ids = [addr("(415) 555-0100").phone_id().unwrap()];
+        assert_eq!(
+            suppression.split_ids(&ids).verdicts(),
+            [Some(SkipReason::OptedOut)]
+        );
+        // Utility traffic ignores it.
+        let mut utility = Store::new()
+            .compile(&Dispatch::new(Category::Utility))
+            .unwrap();
+        utility.honour_hashed(Arc::new(partner));
+        assert_eq!(utility.check(&addr("(415) 555-0100")), None);
+    }
+    let (_, rejected) = HashedList::read("zz\n\nABCDEF\n".as_bytes(), Digest::Md5).unwrap();
+    assert_eq!(rejected.iter().map(|r| r.line).collect::<Vec<_>>(), [1, 3]);
+}
