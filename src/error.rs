@@ -111,6 +111,22 @@ pub enum Error {
         /// What went wrong.
         detail: String,
     },
+    /// An unsubscribe secret is too short to sign with.
+    #[error("unsubscribe secret is {bytes} bytes; at least {minimum} are needed")]
+    WeakSecret {
+        /// Its length.
+        bytes: usize,
+        /// The minimum.
+        minimum: usize,
+    },
+    /// A base URL for unsubscribe links is not an http or https URL.
+    #[error("{url:?} is not a usable link base: {reason}")]
+    InvalidUrl {
+        /// The URL given.
+        url: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// The keyword is one of the seven FCC revocation words, which always
     /// opt out.
     #[error("{keyword:?} is a protected opt-out keyword and cannot be removed")]

@@ -20,7 +20,8 @@ use crate::list::ListId;
 use crate::store::{ChannelId, Edit, Scope, Source, Store};
 
 /// How an import applies each group of good rows: a bulk opt-out.
-pub(crate) type ApplyBulk<'a> = dyn FnMut(&[Address], &Edit) -> Result<crate::store::Bulk, Error> + 'a;
+pub(crate) type ApplyBulk<'a> =
+    dyn FnMut(&[Address], &Edit) -> Result<crate::store::Bulk, Error> + 'a;
 
 /// The layout of an import file.
 ///

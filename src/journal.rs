@@ -776,6 +776,104 @@ impl DurableStore {
             })
     }
 
+    /// [`Store::unsubscribe_token`], with a newly seen email's id
+    /// journaled so that the token stays valid after a restart.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::unsubscribe_token`], plus [`Error::Io`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// let (store, _) = optout::DurableStore::open(dir.path())?;
+    /// let a = optout::Normalizer::default().address("ann@example.com")?;
+    /// let token = store.unsubscribe_token(&a, optout::ListId::SYSTEM)?;
+    /// drop(store);
+    /// let (store, _) = optout::DurableStore::open(dir.path())?;
+    /// assert_eq!(store.store().unsubscribe_token(&a, optout::ListId::SYSTEM)?, token);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn unsubscribe_token(
+        &self,
+        address: &Address,
+        list: ListId,
+    ) -> Result<crate::unsubscribe::UnsubscribeToken, Error> {
+        let known = match address {
+            Address::Phone(_) => true,
+            Address::Email(e) => self.store.read().emails.id(e).is_some(),
+        };
+        if known {
+            return self.store.unsubscribe_token(address, list);
+        }
+        self.write(&Op::Intern(address.clone()), |s| {
+            s.unsubscribe_token(address, list)
+        })
+    }
+
+    /// [`Store::unsubscribe_at`], with the opt-out journaled.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::unsubscribe_at`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use optout::{Click, DurableStore, ListId, Normalizer, Timestamp, UnsubscribeKeys, Unsubscribed};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// let (store, _) = DurableStore::open(dir.path())?;
+    /// let keys = UnsubscribeKeys::new(1, &[42; 32])?;
+    /// let phone = Normalizer::default().address("+14155550123")?;
+    /// let token = keys.sign(&store.unsubscribe_token(&phone, ListId::SYSTEM)?);
+    /// let done = store.unsubscribe_at(&keys, &token, Click::Confirm, Timestamp::from_unix_secs(1))?;
+    /// assert!(matches!(done, Unsubscribed::Recorded { .. }));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn unsubscribe_at(
+        &self,
+        keys: &crate::unsubscribe::UnsubscribeKeys,
+        token: &str,
+        click: crate::unsubscribe::Click<'_>,
+        now: Timestamp,
+    ) -> Result<crate::unsubscribe::Unsubscribed, crate::unsubscribe::TokenRejected> {
+        self.store
+            .unsubscribe_with(keys, token, click, now, &|a, e| self.opt_out(a, e))
+    }
+
+    /// [`Store::web_form_opt_out`], journaled.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::web_form_opt_out`], plus [`Error::Io`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// let (store, _) = optout::DurableStore::open(dir.path())?;
+    /// let n = optout::Normalizer::default();
+    /// assert!(store.web_form_opt_out(&n, "ann@example.com", optout::ListId::SYSTEM)?.is_ok());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn web_form_opt_out(
+        &self,
+        normalizer: &crate::address::Normalizer,
+        input: &str,
+        list: ListId,
+    ) -> Result<Result<crate::unsubscribe::Unsubscribed, crate::address::Invalid>, Error> {
+        self.store
+            .web_form_with(normalizer, input, list, &|a, e| self.opt_out(a, e))
+    }
+
     /// [`Store::inbound`], journaled.
     ///
     /// # Errors
@@ -952,6 +1050,8 @@ enum Op {
     KeywordScope(ChannelId, KeywordScope),
     Keywords(Option<ChannelId>, Keywords),
     Inbound(Address, ChannelId, String, Timestamp),
+    /// An email address given an id (for an unsubscribe token).
+    Intern(Address),
 }
 
 fn encode_address(w: &mut Writer, a: &Address) {
@@ -1065,6 +1165,10 @@ impl Op {
                 }
                 keywords.encode(w);
             }
+            Op::Intern(address) => {
+                w.u8(11);
+                encode_address(w, address);
+            }
             Op::Inbound(from, channel, text, at) => {
                 w.u8(10);
                 encode_address(w, from);
@@ -1136,6 +1240,7 @@ impl Op {
                 let at = Timestamp::from_unix_millis(r.i64()?);
                 Op::Inbound(from, channel, text, at)
             }
+            11 => Op::Intern(decode_address(r)?),
             other => return Err(r.corrupt(format!("unknown change kind {other}"))),
         };
         if !r.is_empty() {
@@ -1165,6 +1270,7 @@ impl Op {
             Op::Inbound(from, channel, text, at) => {
                 store.inbound_at(from, *channel, text, *at).map(drop)
             }
+            Op::Intern(address) => store.unsubscribe_token(address, ListId::SYSTEM).map(drop),
         }
     }
 }

@@ -229,6 +229,7 @@ mod keyword;
 mod list;
 mod snapshot;
 mod store;
+mod unsubscribe;
 
 pub use address::{
     Address, AddressKind, Email, EmailAliases, EmailReason, Invalid, Normalizer, NormalizerBuilder,
@@ -252,6 +253,10 @@ pub use keyword::{
 };
 pub use list::{List, ListId, ListSettings};
 pub use store::{Bulk, ChannelId, Edit, KeywordScope, Memory, Scope, Source, Store};
+pub use unsubscribe::{
+    Click, MIN_SECRET_BYTES, ONE_CLICK_BODY, TokenRejected, UnsubscribeHeaders, UnsubscribeKeys,
+    UnsubscribeToken, Unsubscribed, unsubscribe_headers, unsubscribe_url,
+};
 
 /// The bitmap crate whose types appear in this API
 /// ([`Suppression::split_bitmap`] takes a `roaring::RoaringTreemap`).

@@ -224,3 +224,26 @@ fn inbound_answers_each_line() {
     assert!(rows[2][2].contains("resubscribed"));
     assert!(String::from_utf8_lossy(&result.stderr).contains("line 8"));
 }
+
+#[test]
+fn unsubscribe_prints_headers_and_records_one_click() {
+    let result = run("unsubscribe", &["bob@example.com"], "");
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let text = String::from_utf8(result.stdout).unwrap();
+    assert!(
+        text.contains("List-Unsubscribe:       <https://example.com/unsubscribe?token="),
+        "{text}"
+    );
+    assert!(text.contains("List-Unsubscribe-Post:  List-Unsubscribe=One-Click"));
+    assert!(text.contains("GET (prefetch):         ConfirmationNeeded"));
+    assert!(text.contains("POST one-click:         recorded"));
+    assert!(text.contains("second click:           AlreadyOptedOut"));
+    assert!(
+        !text.contains("token=bob"),
+        "the address must not appear in the link"
+    );
+}
