@@ -116,7 +116,7 @@ impl Store {
         keywords.validate()?;
         let mut state = self.write();
         state.keywords = keywords;
-        state.recompile_keywords();
+        state.keywords_dirty = true;
         Ok(())
     }
 
@@ -146,7 +146,7 @@ impl Store {
         keywords.validate()?;
         let mut state = self.write();
         state.channel_keywords.insert(channel, keywords);
-        state.recompile_keywords();
+        state.keywords_dirty = true;
         Ok(())
     }
 
@@ -180,7 +180,21 @@ impl Store {
     /// assert!(m.find("STOP").is_some());
     /// ```
     pub fn keyword_matcher(&self, channel: ChannelId) -> Arc<KeywordMatcher> {
-        let state = self.read();
+        {
+            let state = self.read();
+            if !state.keywords_dirty {
+                return Arc::clone(
+                    state
+                        .channel_matchers
+                        .get(&channel)
+                        .unwrap_or(&state.matcher),
+                );
+            }
+        }
+        let mut state = self.write();
+        if state.keywords_dirty {
+            state.recompile_keywords();
+        }
         Arc::clone(
             state
                 .channel_matchers

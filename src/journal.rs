@@ -1274,3 +1274,16 @@ impl Op {
         }
     }
 }
+
+#[cfg(fuzzing)]
+pub(crate) mod fuzzing {
+    use super::{Error, Store, replay};
+
+    /// Replays journal bytes (generation 0) onto a fresh store; returns the
+    /// store, the good prefix length and the records replayed.
+    pub fn replay_journal(data: &[u8]) -> Result<(Store, usize, u64), Error> {
+        let store = Store::new();
+        let (good, n) = replay(&store, data, 0)?;
+        Ok((store, good, n))
+    }
+}

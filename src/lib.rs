@@ -262,6 +262,15 @@ pub use unsubscribe::{
 /// ([`Suppression::split_bitmap`] takes a `roaring::RoaringTreemap`).
 pub use roaring;
 
+/// Hooks for the fuzz targets in `fuzz/` (built only with `--cfg fuzzing`,
+/// which cargo-fuzz sets): internals the properties need.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::address::fuzzing::phone_paths;
+    pub use crate::journal::fuzzing::replay_journal;
+}
+
 /// The README's examples, run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

@@ -7,7 +7,7 @@
 //! filters from that copy, so a change made before the compile is honoured
 //! and changes made during the filter do not tear it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::ops::RangeBounds;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -412,6 +412,13 @@ pub(crate) struct State {
     /// every change to either.
     pub(crate) matcher: Arc<KeywordMatcher>,
     pub(crate) channel_matchers: BTreeMap<ChannelId, Arc<KeywordMatcher>>,
+    /// Set by every change to keywords or lists; the matchers are rebuilt
+    /// when next needed, so creating many lists stays linear.
+    pub(crate) keywords_dirty: bool,
+    /// Live lists by folded name and by folded keyword, for uniqueness
+    /// checks that do not scan every list.
+    pub(crate) names: HashMap<String, ListId>,
+    pub(crate) keyword_index: HashMap<String, ListId>,
 }
 
 impl Default for State {
@@ -430,6 +437,9 @@ impl Default for State {
             channel_keywords: BTreeMap::new(),
             matcher: Arc::new(Keywords::default().compile(&[])),
             channel_matchers: BTreeMap::new(),
+            keywords_dirty: false,
+            names: [(crate::list::fold_key(SYSTEM_LIST_NAME), ListId::SYSTEM)].into(),
+            keyword_index: HashMap::new(),
         }
     }
 }
@@ -437,6 +447,7 @@ impl Default for State {
 impl State {
     /// Recompiles the keyword matchers after a keyword or list change.
     pub(crate) fn recompile_keywords(&mut self) {
+        self.keywords_dirty = false;
         let lists: Vec<(String, ListId)> = self
             .live()
             .filter_map(|(id, slot)| slot.settings.keyword_text().map(|k| (k.to_owned(), id)))
@@ -463,7 +474,7 @@ impl State {
             .ok_or(Error::UnknownList(id))
     }
 
-    fn live(&self) -> impl Iterator<Item = (ListId, &ListSlot)> {
+    pub(crate) fn live(&self) -> impl Iterator<Item = (ListId, &ListSlot)> {
         self.lists
             .iter()
             .enumerate()
@@ -471,34 +482,57 @@ impl State {
             .map(|(i, s)| (ListId(i as u32), s))
     }
 
-    /// Every live list's name and keyword is unique (for loading).
-    pub(crate) fn check_lists_unique(&self) -> Result<(), Error> {
-        for (id, slot) in self.live() {
-            self.check_unique(&slot.settings, Some(id))?;
+    /// Rebuilds the name and keyword indexes, checking that every live
+    /// list's name and keyword is unique (for loading).
+    pub(crate) fn check_lists_unique(&mut self) -> Result<(), Error> {
+        self.names.clear();
+        self.keyword_index.clear();
+        let live: Vec<(ListId, ListSettings)> = self
+            .live()
+            .map(|(id, s)| (id, s.settings.clone()))
+            .collect();
+        for (id, settings) in live {
+            self.check_unique(&settings, None)?;
+            self.index_list(id, &settings);
         }
         Ok(())
     }
 
     fn check_unique(&self, settings: &ListSettings, except: Option<ListId>) -> Result<(), Error> {
-        let name = settings.name_key();
-        let keyword = settings.keyword_key();
-        for (id, slot) in self.live().filter(|(id, _)| Some(*id) != except) {
-            if slot.settings.name_key() == name {
-                return Err(Error::DuplicateName {
-                    name: settings.name().to_owned(),
-                });
-            }
-            if keyword.is_some() && slot.settings.keyword_key() == keyword {
-                return Err(Error::DuplicateKeyword {
-                    keyword: settings.keyword_text().unwrap_or_default().to_owned(),
-                    list: self
-                        .slot(id)
-                        .map(|s| s.settings.name().to_owned())
-                        .unwrap_or_default(),
-                });
-            }
+        if let Some(&id) = self.names.get(&settings.name_key())
+            && Some(id) != except
+        {
+            return Err(Error::DuplicateName {
+                name: settings.name().to_owned(),
+            });
+        }
+        if let Some(key) = settings.keyword_key()
+            && let Some(&id) = self.keyword_index.get(&key)
+            && Some(id) != except
+        {
+            return Err(Error::DuplicateKeyword {
+                keyword: settings.keyword_text().unwrap_or_default().to_owned(),
+                list: self
+                    .slot(id)
+                    .map(|s| s.settings.name().to_owned())
+                    .unwrap_or_default(),
+            });
         }
         Ok(())
+    }
+
+    fn index_list(&mut self, id: ListId, settings: &ListSettings) {
+        self.names.insert(settings.name_key(), id);
+        if let Some(key) = settings.keyword_key() {
+            self.keyword_index.insert(key, id);
+        }
+    }
+
+    fn unindex_list(&mut self, settings: &ListSettings) {
+        self.names.remove(&settings.name_key());
+        if let Some(key) = settings.keyword_key() {
+            self.keyword_index.remove(&key);
+        }
     }
 
     /// The id of an address, interning a new email address when `intern`.
@@ -722,12 +756,13 @@ impl Store {
             field: crate::ListField::Name,
             reason: "cannot be added: too many lists".into(),
         })?;
+        state.index_list(ListId(id), &settings);
         state.lists.push(ListSlot {
             settings,
             entries: Entries::default(),
             deleted: false,
         });
-        state.recompile_keywords();
+        state.keywords_dirty = true;
         Ok(ListId(id))
     }
 
@@ -759,8 +794,10 @@ impl Store {
             return Err(Error::SystemList { action: "renamed" });
         }
         state.check_unique(&settings, Some(id))?;
-        state.slot_mut(id)?.settings = settings;
-        state.recompile_keywords();
+        let old = std::mem::replace(&mut state.slot_mut(id)?.settings, settings.clone());
+        state.unindex_list(&old);
+        state.index_list(id, &settings);
+        state.keywords_dirty = true;
         Ok(())
     }
 
@@ -793,7 +830,9 @@ impl Store {
         let slot = state.slot_mut(id)?;
         slot.deleted = true;
         slot.entries = Entries::default();
-        state.recompile_keywords();
+        let settings = slot.settings.clone();
+        state.unindex_list(&settings);
+        state.keywords_dirty = true;
         Ok(())
     }
 

@@ -300,3 +300,16 @@ proptest! {
         }
     }
 }
+
+/// Found by the `phone` fuzz target: German `000000cccc` (vanity letters
+/// after a run of zeros) needed four rounds to reach a stable E.164 form.
+#[test]
+fn fuzz_regression_leading_zero_runs_settle() {
+    let de = Normalizer::new(region("DE"));
+    let first = de.phone("000000cccc").unwrap();
+    assert_eq!(
+        Normalizer::default().phone(&first.to_string()).unwrap(),
+        first
+    );
+    assert_eq!(first.to_string(), "+492222");
+}

@@ -188,11 +188,14 @@ impl fmt::Display for EmailReason {
 
 impl std::error::Error for EmailReason {}
 
-const OPTIONS: Options = Options {
-    minimum_sub_domains: 2,
-    allow_domain_literal: false,
-    allow_display_text: false,
-};
+/// At least two domain labels, no IP literals, no display names. Built with
+/// the crate's setters so that options it adds keep their defaults.
+fn options() -> Options {
+    Options::default()
+        .with_minimum_sub_domains(2)
+        .without_domain_literal()
+        .without_display_text()
+}
 
 /// Canonicalizes one address.
 pub(crate) fn normalize(input: &str, aliases: EmailAliases) -> Result<Email, EmailReason> {
@@ -264,7 +267,7 @@ fn fast(local: &str, domain: &str) -> Option<String> {
 
 /// Everything the fast path declines: quoted local parts, Unicode, punycode.
 fn slow(input: &str, local: &str, domain: &str) -> Result<String, EmailReason> {
-    if let Err(err) = EmailAddress::parse_with_options(input, OPTIONS) {
+    if let Err(err) = EmailAddress::parse_with_options(input, options()) {
         use email_address::Error as E;
         return Err(match err {
             E::MissingSeparator => EmailReason::MissingAt,

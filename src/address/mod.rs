@@ -10,6 +10,40 @@ mod phonelib;
 #[cfg(test)]
 mod diff_tests;
 
+#[cfg(fuzzing)]
+pub(crate) mod fuzzing {
+    use super::{Phone, PhoneReason, Strictness, phone, phone_fast, phonelib};
+
+    /// The fast path's answer (if it gives one) and the full parser's, at
+    /// the given strictness, with `region` as the default region.
+    pub fn phone_paths(
+        input: &str,
+        region: Option<&str>,
+        valid: bool,
+    ) -> (
+        Option<Result<Phone, PhoneReason>>,
+        Result<Phone, PhoneReason>,
+    ) {
+        let meta = region.and_then(phone_fast::region_meta);
+        let ctx = phone::PhoneContext {
+            region: meta,
+            lib_region: meta.and_then(|m| phonelib::lib_region(m.code)),
+            strictness: if valid {
+                Strictness::Valid
+            } else {
+                Strictness::Possible
+            },
+        };
+        let trimmed = input.trim();
+        let fast = if trimmed.is_empty() || trimmed.len() > phone::MAX_INPUT_CHARS {
+            None
+        } else {
+            phone_fast::parse(trimmed, meta).map(|_| phone::normalize(input, &ctx))
+        };
+        (fast, phone::full(input, &ctx))
+    }
+}
+
 use std::fmt;
 use std::str::FromStr;
 

@@ -286,12 +286,14 @@ pub(crate) fn full(input: &str, ctx: &PhoneContext) -> Result<Phone, PhoneReason
 /// Makes the E.164 form a fixed point. libphonenumber can produce a
 /// national number that starts with its country's national prefix (Brazil
 /// `0010000000` → `+55010000000`), and reading that E.164 form again strips
-/// the prefix (`+5510000000`). Such numbers are read again until stable, so
+/// the prefix (`+5510000000`), one prefix at a time (German `000000cccc`
+/// takes four rounds). Such numbers are read again until stable, so
 /// that a stored id always re-normalizes to itself; if reading again fails,
 /// the first answer stands (an opt-out is never lost to this step).
 fn settle(phone: Phone, ctx: &PhoneContext) -> Phone {
     let mut phone = phone;
-    for _ in 0..3 {
+    // Each round strips at least one digit, and an id has at most 19.
+    for _ in 0..19 {
         if !national_part_starts_with_prefix(&phone) {
             break;
         }
