@@ -220,7 +220,21 @@ fn main() -> Result<(), Box<dyn Error>> {
         memory.entries as f64 / stored.max(1) as f64,
         memory.history as f64 / stored.max(1) as f64,
     );
+    match peak_memory() {
+        Some(kb) => println!(
+            "peak memory (VmHWM): {:.1} GiB",
+            kb as f64 / (1024.0 * 1024.0)
+        ),
+        None => println!("peak memory: not available on this platform"),
+    }
     Ok(())
+}
+
+/// The process's peak resident memory in KiB, from /proc (Linux).
+fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// The writes the sample data needs, on an in-memory or a durable store.

@@ -94,6 +94,7 @@ fn run() -> Result<(), Box<dyn Error>> {
                     let id = emails.intern(&e)?;
                     writeln!(out, "{input}\temail\t{e}\t{}", id.get())?;
                 }
+                Ok(other) => writeln!(out, "{input}\t{}\t{other}\t", other.kind())?,
                 Err(reason) => writeln!(out, "{input}\tinvalid\t{reason}")?,
             }
         }

@@ -745,6 +745,12 @@ pub struct Export {
     end: Bound<Timestamp>,
 }
 
+impl Default for Export {
+    fn default() -> Export {
+        Export::all()
+    }
+}
+
 impl Export {
     /// Every list, any time.
     ///

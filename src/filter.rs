@@ -56,20 +56,31 @@ impl Category {
 }
 
 impl std::str::FromStr for Category {
-    type Err = String;
+    type Err = InvalidCategory;
 
-    /// Parses `marketing`, `utility`, `otp` or `authentication`.
-    fn from_str(s: &str) -> Result<Category, String> {
+    /// Parses `marketing`, `utility` (or `transactional`), `otp` or
+    /// `authentication`, case-insensitively.
+    fn from_str(s: &str) -> Result<Category, InvalidCategory> {
         match s.trim().to_ascii_lowercase().as_str() {
             "marketing" => Ok(Category::Marketing),
             "utility" | "transactional" => Ok(Category::Utility),
             "otp" | "authentication" => Ok(Category::Authentication),
-            other => Err(format!(
-                "unknown category {other:?} (marketing, utility or otp)"
-            )),
+            _ => Err(InvalidCategory(s.to_owned())),
         }
     }
 }
+
+/// The error for text that is not a [`Category`].
+///
+/// # Example
+///
+/// ```
+/// let err = "spam".parse::<optout::Category>().unwrap_err();
+/// assert_eq!(err.to_string(), "unknown category \"spam\" (marketing, utility or otp)");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown category {0:?} (marketing, utility or otp)")]
+pub struct InvalidCategory(pub String);
 
 /// What a send is: its category, the channel it goes out on, and the
 /// custom lists it honours. A marketing send always honours the system

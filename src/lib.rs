@@ -241,8 +241,8 @@ pub use exchange::{
     Digest, Export, HashedList, Import, ImportFormat, ImportMode, ImportReport, RowError,
 };
 pub use filter::{
-    BitmapSplit, Category, Dispatch, IdSplit, Outcome, Recipient, Report, SkipReason, Split,
-    Suppression,
+    BitmapSplit, Category, Dispatch, IdSplit, InvalidCategory, Outcome, Recipient, Report,
+    SkipReason, Split, Suppression,
 };
 pub use history::{Action, Change};
 pub use id::{AddressId, EmailTable, InvalidId};

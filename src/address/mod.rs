@@ -247,6 +247,7 @@ pub enum Strictness {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
 pub enum Address {
     /// A phone number.
     Phone(Phone),
@@ -368,6 +369,7 @@ impl From<Email> for Address {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
 pub enum AddressKind {
     /// A phone number (SMS, WhatsApp, voice).
     Phone,
@@ -419,6 +421,7 @@ impl fmt::Display for AddressKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
 pub enum Invalid {
     /// The input was read as a phone number.
     Phone(PhoneReason),

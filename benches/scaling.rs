@@ -1,0 +1,81 @@
+//! Nothing grows faster than its input: time per item as the audience, the
+//! number of lists and the number of keywords grow tenfold. Flat rows mean
+//! linear work (keywords: `cargo bench --bench keyword`, which compares 10
+//! and 1,000 keywords).
+//!
+//! Run with `cargo bench --bench scaling`.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use optout::{AddressId, Category, Dispatch, Edit, ListSettings, Store};
+
+fn ids(n: u64, seed: u64) -> Vec<AddressId> {
+    (0..n)
+        .filter_map(|i| {
+            AddressId::from_phone_digits(
+                12_000_000_000 + (i * 2_654_435_761 + seed) % 8_000_000_000,
+            )
+        })
+        .collect()
+}
+
+fn audience(c: &mut Criterion) {
+    let store = Store::new();
+    store.opt_out_ids(&ids(100_000, 1), &Edit::new()).unwrap();
+    let suppression = store.compile(&Dispatch::new(Category::Marketing)).unwrap();
+    let mut group = c.benchmark_group("scaling/audience");
+    for n in [10_000u64, 100_000, 1_000_000] {
+        let audience = ids(n, 7);
+        group.throughput(Throughput::Elements(n));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+            b.iter(|| black_box(suppression.split_ids(&audience).report().sendable))
+        });
+    }
+    group.finish();
+}
+
+fn lists(c: &mut Criterion) {
+    let mut group = c.benchmark_group("scaling/lists");
+    for n in [10u32, 100, 1000] {
+        // Creating n lists, each with 100 entries, then compiling a send
+        // that honours all of them.
+        group.throughput(Throughput::Elements(u64::from(n)));
+        group.bench_with_input(BenchmarkId::new("create", n), &n, |b, &n| {
+            b.iter(|| {
+                let store = Store::new();
+                for i in 0..n {
+                    store
+                        .create_list(
+                            ListSettings::new(format!("List {i}")).keyword(format!("STOP{i}")),
+                        )
+                        .unwrap();
+                }
+                black_box(store.keyword_matcher(optout::ChannelId::new(1)).len())
+            })
+        });
+        let store = Store::new();
+        let mut send = Dispatch::new(Category::Marketing);
+        for i in 0..n {
+            let list = store
+                .create_list(ListSettings::new(format!("List {i}")))
+                .unwrap();
+            store
+                .opt_out_ids(&ids(100, u64::from(i) * 977), &Edit::new().list(list))
+                .unwrap();
+            send = send.honour(list);
+        }
+        group.bench_with_input(BenchmarkId::new("compile", n), &n, |b, _| {
+            b.iter(|| black_box(store.compile(&send).unwrap().len()))
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(10).warm_up_time(Duration::from_millis(300)).measurement_time(Duration::from_secs(2));
+    targets = audience, lists
+}
+criterion_main!(benches);
