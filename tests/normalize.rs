@@ -313,3 +313,17 @@ fn fuzz_regression_leading_zero_runs_settle() {
     );
     assert_eq!(first.to_string(), "+492222");
 }
+
+/// Found by the `email` fuzz target: folding `m.+@pm.me` dropped the tag
+/// and left a local part ending in a dot, which does not normalize again.
+#[test]
+fn fuzz_regression_folding_keeps_addresses_valid() {
+    let fold = Normalizer::builder().email_aliases(EmailAliases::Fold).build();
+    let input = "\u{fffd}vMm.\u{fffd}\u{fffd}M\u{69c}M.+@pm.me";
+    if let Ok(e) = fold.email(input) {
+        assert_eq!(fold.email(e.as_str()), Ok(e));
+    }
+    let e = fold.email("ann.+news@pm.me").unwrap();
+    assert_eq!(fold.email(e.as_str()), Ok(e.clone()));
+    assert_eq!(e.as_str(), "ann.+news@pm.me");
+}

@@ -218,7 +218,17 @@ pub(crate) fn normalize(input: &str, aliases: EmailAliases) -> Result<Email, Ema
     };
     Ok(match aliases {
         EmailAliases::Keep => Email(canonical.into_boxed_str()),
-        EmailAliases::Fold => Email(fold(canonical).into_boxed_str()),
+        EmailAliases::Fold => {
+            let folded = fold(canonical.clone());
+            // Folding can leave an address that is not valid on its own
+            // (`a.+tag@pm.me` → `a.@pm.me`); keep such addresses unfolded,
+            // so that every canonical address normalizes to itself.
+            if folded != canonical && normalize(&folded, EmailAliases::Keep).is_err() {
+                Email(canonical.into_boxed_str())
+            } else {
+                Email(folded.into_boxed_str())
+            }
+        }
     })
 }
 
@@ -385,6 +395,18 @@ mod tests {
         assert_eq!(f("j.doe+x@outlook.com"), Ok("j.doe@outlook.com".into()));
         assert_eq!(f("j.doe+x@example.com"), Ok("j.doe+x@example.com".into()));
         assert_eq!(f("+x@gmail.com"), Ok("+x@gmail.com".into()));
+    }
+
+    #[test]
+    fn folding_never_makes_an_invalid_address() {
+        // Found by the `email` fuzz target: the `+tag` after a dot.
+        let f = |s: &str| normalize(s, EmailAliases::Fold).map(|e| e.0.to_string());
+        assert_eq!(f("a.+tag@pm.me"), Ok("a.+tag@pm.me".into()));
+        assert_eq!(f("a.+tag@gmail.com"), Ok("a@gmail.com".into()));
+        let odd = "\u{fffd}vMm.\u{fffd}\u{fffd}M\u{69c}M.+@pm.me";
+        if let Ok(e) = normalize(odd, EmailAliases::Fold) {
+            assert_eq!(normalize(e.as_str(), EmailAliases::Fold), Ok(e));
+        }
     }
 
     #[test]
