@@ -318,7 +318,9 @@ fn fuzz_regression_leading_zero_runs_settle() {
 /// and left a local part ending in a dot, which does not normalize again.
 #[test]
 fn fuzz_regression_folding_keeps_addresses_valid() {
-    let fold = Normalizer::builder().email_aliases(EmailAliases::Fold).build();
+    let fold = Normalizer::builder()
+        .email_aliases(EmailAliases::Fold)
+        .build();
     let input = "\u{fffd}vMm.\u{fffd}\u{fffd}M\u{69c}M.+@pm.me";
     if let Ok(e) = fold.email(input) {
         assert_eq!(fold.email(e.as_str()), Ok(e));
@@ -326,4 +328,21 @@ fn fuzz_regression_folding_keeps_addresses_valid() {
     let e = fold.email("ann.+news@pm.me").unwrap();
     assert_eq!(fold.email(e.as_str()), Ok(e.clone()));
     assert_eq!(e.as_str(), "ann.+news@pm.me");
+}
+
+/// Found by the `email` fuzz target: lower-casing `İ` adds a combining dot,
+/// pushing a 64-byte local part over the limit; the canonical form must be
+/// valid, so such an address is refused rather than stored unreadable.
+#[test]
+fn fuzz_regression_lowercasing_cannot_overflow_the_local_part() {
+    let n = Normalizer::default();
+    let input = format!("==N.{}2\u{130}@M.M", "\u{fffd}".repeat(19));
+    match n.email(&input) {
+        Ok(e) => assert_eq!(n.email(e.as_str()), Ok(e)),
+        Err(reason) => assert_eq!(reason, EmailReason::InvalidLocalPart),
+    }
+    assert_eq!(
+        n.email("\u{130}stanbul@example.com").unwrap().as_str(),
+        "i\u{307}stanbul@example.com"
+    );
 }

@@ -297,7 +297,13 @@ fn slow(input: &str, local: &str, domain: &str) -> Result<String, EmailReason> {
     if ascii.len() > 253 || !ascii.contains('.') {
         return Err(EmailReason::InvalidDomain);
     }
-    let mut out = local.to_lowercase();
+    let lower = local.to_lowercase();
+    // Lower-casing can lengthen a local part (`İ` becomes `i` and a
+    // combining dot): the canonical form must still be a valid address.
+    if lower != local && !EmailAddress::is_valid_local_part(&lower) {
+        return Err(EmailReason::InvalidLocalPart);
+    }
+    let mut out = lower;
     out.push('@');
     out.push_str(&ascii);
     Ok(out)
