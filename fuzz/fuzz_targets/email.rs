@@ -6,7 +6,12 @@ use optout::{EmailAliases, Normalizer};
 
 fuzz_target!(|data: &[u8]| {
     let input = String::from_utf8_lossy(data);
-    for n in [Normalizer::default(), Normalizer::builder().email_aliases(EmailAliases::Fold).build()] {
+    for n in [
+        Normalizer::default(),
+        Normalizer::builder()
+            .email_aliases(EmailAliases::Fold)
+            .build(),
+    ] {
         if let Ok(email) = n.email(&input) {
             assert_eq!(n.email(email.as_str()), Ok(email.clone()), "{input:?}");
             assert!(email.as_str().contains('@'));

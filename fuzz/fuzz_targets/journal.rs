@@ -14,7 +14,8 @@ fn bytes(store: &Store) -> Vec<u8> {
 fuzz_target!(|data: &[u8]| {
     if let Ok((store, good, replayed)) = optout::fuzzing::replay_journal(data) {
         assert!(good <= data.len());
-        let (again, good2, replayed2) = optout::fuzzing::replay_journal(&data[..good]).expect("the good prefix replays");
+        let (again, good2, replayed2) =
+            optout::fuzzing::replay_journal(&data[..good]).expect("the good prefix replays");
         assert_eq!((good2, replayed2), (good, replayed));
         let saved = bytes(&store);
         assert_eq!(saved, bytes(&again));

@@ -12,8 +12,19 @@ fuzz_target!(|data: &[u8]| {
     let hit = whole.find(&text);
     assert_eq!(whole.find(&format!("  \"{text}\"!! ")), hit, "{text:?}");
     if hit.is_some() {
-        assert_eq!(whole.find(&format!("{text} and something else")), None, "{text:?}");
-        let leading = Keywords::default().matching(KeywordMatch::Leading).compile(&[]);
-        assert!(leading.find(&format!("{text} and something else")).is_some(), "{text:?}");
+        assert_eq!(
+            whole.find(&format!("{text} and something else")),
+            None,
+            "{text:?}"
+        );
+        let leading = Keywords::default()
+            .matching(KeywordMatch::Leading)
+            .compile(&[]);
+        assert!(
+            leading
+                .find(&format!("{text} and something else"))
+                .is_some(),
+            "{text:?}"
+        );
     }
 });

@@ -8,7 +8,9 @@ use optout::{Normalizer, Region};
 const REGIONS: [&str; 8] = ["US", "GB", "DE", "BR", "IN", "JP", "AR", "FR"];
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&pick, rest)) = data.split_first() else { return };
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
     let input = String::from_utf8_lossy(rest);
     let region = Region::new(REGIONS[usize::from(pick) % REGIONS.len()]).unwrap();
     let n = Normalizer::new(region);
