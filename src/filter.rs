@@ -1246,8 +1246,8 @@ impl Suppression {
             reason: SkipReason::Duplicate,
             address: None,
         };
-        let mut outcomes = vec![placeholder; inputs.len()];
-        let mut marks = vec![Mark::default(); inputs.len()];
+        let mut outcomes = filled(placeholder, inputs.len());
+        let mut marks = filled(Mark::default(), inputs.len());
         let chunk = 4 * 1024;
         outcomes
             .par_chunks_mut(chunk)
@@ -1340,7 +1340,7 @@ impl Suppression {
         // One pass checks each id and hands the sendable ones to the
         // dedupe shards; a second deduplicates shard by shard.
         let chunk = chunk_len(ids.len());
-        let mut verdicts: Vec<Option<SkipReason>> = vec![None; ids.len()];
+        let mut verdicts: Vec<Option<SkipReason>> = filled(None, ids.len());
         let parts: Vec<(Report, Shards)> = verdicts
             .par_chunks_mut(chunk)
             .zip(ids.par_chunks(chunk))
@@ -1546,6 +1546,15 @@ const SHARDS: usize = 256;
 
 /// Marks a hashed key's index in a shard entry.
 const HASHED: u64 = 1 << 63;
+
+/// A vector of `len` copies of `value`, written by all threads: the first
+/// write to a fresh page costs a page fault, so a large output filled by
+/// one thread would be bound by that one thread's faults.
+fn filled<T: Clone + Send + Sync>(value: T, len: usize) -> Vec<T> {
+    let mut out = Vec::with_capacity(len);
+    out.par_extend(rayon::iter::repeat_n(value, len).with_min_len(64 * 1024));
+    out
+}
 
 /// Items per parallel chunk.
 fn chunk_len(n: usize) -> usize {
