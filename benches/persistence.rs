@@ -86,7 +86,7 @@ fn snapshot(c: &mut Criterion) {
         })
     });
     group.bench_function("load", |b| {
-        b.iter(|| black_box(Store::load(bytes.as_slice()).unwrap()))
+        b.iter_with_large_drop(|| Store::load(bytes.as_slice()).unwrap())
     });
     group.finish();
 }

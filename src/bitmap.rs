@@ -8,6 +8,9 @@
 //! helpers merge the sorted values instead and build the result in one
 //! append.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
 use roaring::RoaringTreemap;
 
 /// Builds a treemap from sorted, unique values.
@@ -50,17 +53,34 @@ fn merge(a: impl Iterator<Item = u64>, b: impl Iterator<Item = u64>, capacity: u
 }
 
 /// The union of several treemaps.
+///
+/// The two smallest runs are merged first (the optimal merge order), so a
+/// send honouring a thousand small lists and one large one costs about the
+/// size of the large one, not a thousand passes over it.
 pub(crate) fn union_all(sets: &[&RoaringTreemap]) -> RoaringTreemap {
-    match sets {
+    let sets: Vec<&RoaringTreemap> = sets.iter().copied().filter(|s| !s.is_empty()).collect();
+    match sets.as_slice() {
         [] => RoaringTreemap::new(),
         [one] => (*one).clone(),
-        [first, rest @ ..] => {
-            let mut acc: Vec<u64> = first.iter().collect();
-            for set in rest {
-                let capacity = acc.len() + set.len() as usize;
-                acc = merge(acc.into_iter(), set.iter(), capacity);
+        _ => {
+            let mut runs: Vec<Vec<u64>> = sets.iter().map(|s| s.iter().collect()).collect();
+            let mut heap: BinaryHeap<Reverse<(usize, usize)>> = runs
+                .iter()
+                .enumerate()
+                .map(|(i, run)| Reverse((run.len(), i)))
+                .collect();
+            while let (Some(Reverse((_, a))), Some(Reverse((_, b)))) = (heap.pop(), heap.pop()) {
+                let x = runs.get_mut(a).map(std::mem::take).unwrap_or_default();
+                let y = runs.get_mut(b).map(std::mem::take).unwrap_or_default();
+                let capacity = x.len() + y.len();
+                let merged = merge(x.into_iter(), y.into_iter(), capacity);
+                heap.push(Reverse((merged.len(), a)));
+                if let Some(slot) = runs.get_mut(a) {
+                    *slot = merged;
+                }
             }
-            from_sorted(acc)
+            let last = runs.into_iter().max_by_key(Vec::len).unwrap_or_default();
+            from_sorted(last)
         }
     }
 }
@@ -97,9 +117,26 @@ mod tests {
         let mut small = a.clone();
         union_into(&mut small, &c);
         assert_eq!(small, &a | &c);
+        assert_eq!(union_all(&[]), RoaringTreemap::new());
+        assert_eq!(union_all(&[&RoaringTreemap::new(), &c]), c);
         assert_eq!(
             from_unsorted([3, 1, 3, 2]),
             [1u64, 2, 3].into_iter().collect()
         );
+    }
+
+    #[test]
+    fn union_of_many_sets_of_every_size() {
+        let sets: Vec<RoaringTreemap> = (0..60u64)
+            .map(|k| {
+                (0..(k * k * 7) % 500)
+                    .map(|i| 14_155_550_000 + (i * 7_919 + k * 104_729) % 1_000_000)
+                    .collect()
+            })
+            .collect();
+        let refs: Vec<&RoaringTreemap> = sets.iter().collect();
+        let expected = sets.iter().fold(RoaringTreemap::new(), |acc, s| &acc | s);
+        assert_eq!(union_all(&refs), expected);
+        assert_eq!(union_all(&refs[..2]), &sets[0] | &sets[1]);
     }
 }

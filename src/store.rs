@@ -386,8 +386,15 @@ impl Entries {
         std::iter::once(&self.account).chain(channel.and_then(|c| self.channels.get(&c)))
     }
 
-    fn prune(&mut self) {
-        self.channels.retain(|_, ids| !ids.is_empty());
+    /// Drops a channel's entry once its set is empty (other channels are
+    /// not looked at, so a change costs the same however many channels
+    /// there are).
+    fn prune(&mut self, scope: Scope) {
+        if let Scope::Channel(c) = scope
+            && self.channels.get(&c).is_some_and(RoaringTreemap::is_empty)
+        {
+            self.channels.remove(&c);
+        }
     }
 }
 
@@ -588,7 +595,7 @@ impl State {
                         Action::OptOut => set.insert(id.get()),
                         _ => set.remove(id.get()),
                     };
-                    slot.entries.prune();
+                    slot.entries.prune(scope);
                     if changed {
                         changes.push(Change {
                             at,
@@ -1199,7 +1206,7 @@ impl Store {
                 Action::OptOut => crate::bitmap::union_into(target, &changed),
                 _ => *target -= &changed,
             }
-            slot.entries.prune();
+            slot.entries.prune(scope);
             bulk.changed += changed.len();
             bulk.unchanged += requested.saturating_sub(changed.len());
             let template = Change {
