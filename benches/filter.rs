@@ -226,6 +226,19 @@ fn filter(c: &mut Criterion) {
                 b.iter_with_large_drop(|| pool.install(|| compiled.split(&normalizer, &mixed)))
             });
         }
+        // The lookups alone, without deduplication or output: where the
+        // ids path's time goes.
+        if let Some((_, pool)) = pools.last() {
+            group.bench_function("probe_only/2", |b| {
+                b.iter(|| {
+                    pool.install(|| {
+                        ids.par_iter()
+                            .filter(|&&id| compiled.check_id(id).is_none())
+                            .count()
+                    })
+                })
+            });
+        }
         group.bench_function("bitmap", |b| {
             b.iter_with_large_drop(|| compiled.split_bitmap(&bitmap))
         });
