@@ -767,6 +767,8 @@ pub(crate) struct IdSet {
 const EMPTY: u64 = 0;
 
 /// The splitmix64 finalizer: every output bit depends on every input bit.
+/// Each step (xor with a shift, multiplication by an odd constant) can be
+/// undone, so it is a bijection, and it maps 0 to 0.
 #[inline]
 fn mix(x: u64) -> u64 {
     let x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -1577,8 +1579,13 @@ impl Shards {
             Key::Id(v) => (v, 0),
             Key::Hashed(v) => (v, HASHED),
         };
-        if let Some(shard) = self.0.get_mut((mix(value) >> 56) as usize % SHARDS) {
-            shard.push([index as u64 | flag, value]);
+        // Keys are stored mixed: the mix is a bijection, so mixed keys are
+        // equal exactly when keys are, and its bits pick both the shard
+        // (high) and the slot in the shard's table (low) without mixing
+        // again. Id 0 is never valid and mixes to 0, the empty slot.
+        let mixed = mix(value);
+        if let Some(shard) = self.0.get_mut((mixed >> 56) as usize % SHARDS) {
+            shard.push([index as u64 | flag, mixed]);
         }
     }
 }
@@ -1636,7 +1643,7 @@ fn dedupe(chunks: &[Shards], same: impl Fn(usize, usize) -> bool + Sync) -> Vec<
                     }
                     continue;
                 }
-                let mut i = mix(value) as usize & mask;
+                let mut i = value as usize & mask;
                 while let Some(slot) = table.get_mut(i) {
                     if *slot == value {
                         dups.push(index);
@@ -1670,6 +1677,19 @@ mod tests {
             assert!(!set.contains(i * 7_919 + 14_155_550_001));
         }
         assert!(!IdSet::default().contains(5));
+    }
+
+    #[test]
+    fn mix_keeps_keys_apart_and_zero_empty() {
+        assert_eq!(mix(0), 0);
+        let mut seen: Vec<u64> = (1..=100_000u64)
+            .flat_map(|i| [i, i << 40, 14_155_550_000 + i, u64::MAX - i])
+            .map(mix)
+            .collect();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(seen.len(), 400_000);
+        assert!(!seen.contains(&0));
     }
 
     #[test]
