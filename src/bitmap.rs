@@ -85,6 +85,17 @@ pub(crate) fn union_all(sets: &[&RoaringTreemap]) -> RoaringTreemap {
     }
 }
 
+/// The intersection of two treemaps, working from the smaller one.
+///
+/// `&a & &b` in `roaring` 0.12 clones the larger operand and filters it,
+/// which costs the size of the larger set even when the other is tiny.
+pub(crate) fn intersection(a: &RoaringTreemap, b: &RoaringTreemap) -> RoaringTreemap {
+    let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    let mut out = small.clone();
+    out &= large;
+    out
+}
+
 /// Adds `other` to `target`: in place when `other` is small next to it,
 /// by a linear merge otherwise.
 pub(crate) fn union_into(target: &mut RoaringTreemap, other: &RoaringTreemap) {
@@ -118,6 +129,9 @@ mod tests {
         union_into(&mut small, &c);
         assert_eq!(small, &a | &c);
         assert_eq!(union_all(&[]), RoaringTreemap::new());
+        assert_eq!(intersection(&a, &b), &a & &b);
+        assert_eq!(intersection(&c, &a), &c & &a);
+        assert_eq!(intersection(&b, &a), &a & &b);
         assert_eq!(union_all(&[&RoaringTreemap::new(), &c]), c);
         assert_eq!(
             from_unsorted([3, 1, 3, 2]),

@@ -1405,15 +1405,23 @@ impl Suppression {
     /// # }
     /// ```
     pub fn split_bitmap(&self, audience: &RoaringTreemap) -> BitmapSplit {
-        // Intersections clone their smaller side; the audience is cloned
-        // once, and only the containers of the (smaller) suppressed parts
-        // are touched when subtracting.
-        let blocked = &self.blocked_bitmap & audience;
-        let mut opted_out = &self.opted_out_bitmap & audience;
-        opted_out -= &blocked;
-        let mut sendable = audience.clone();
-        sendable -= &blocked;
-        sendable -= &opted_out;
+        // Two independent halves run in parallel: the suppressed parts of
+        // the audience, and the audience minus everything suppressed.
+        let ((blocked, opted_out), sendable) = rayon::join(
+            || {
+                let blocked = crate::bitmap::intersection(&self.blocked_bitmap, audience);
+                let mut opted_out = crate::bitmap::intersection(&self.opted_out_bitmap, audience);
+                opted_out -= &blocked;
+                (blocked, opted_out)
+            },
+            || {
+                let mut sendable = audience.clone();
+                sendable -= &self.blocked_bitmap;
+                sendable -= &self.opted_out_bitmap;
+                sendable
+            },
+        );
+        let (mut sendable, mut opted_out) = (sendable, opted_out);
         if !self.hashed.is_empty() {
             let hashed: RoaringTreemap = sendable
                 .iter()
