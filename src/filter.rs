@@ -1123,7 +1123,12 @@ impl Suppression {
         for (r, id) in raw.iter_mut().zip(ids) {
             *r = id.map_or(0, AddressId::get);
         }
-        let n = ids.len().min(BATCH);
+        self.check_raw(raw.get(..ids.len()).unwrap_or(&[]), out);
+    }
+
+    /// Verdicts for up to [`BATCH`] raw ids (0 = no id).
+    fn check_raw(&self, raw: &[u64], out: &mut [Option<SkipReason>]) {
+        let n = raw.len().min(BATCH);
         let (raw, out) = (
             raw.get(..n).unwrap_or(&[]),
             out.get_mut(..n).unwrap_or(&mut []),
@@ -1348,30 +1353,34 @@ impl Suppression {
             .zip(ids.par_chunks(chunk))
             .enumerate()
             .map(|(c, (out, part))| {
-                // Probing first, in a tight loop of independent lookups, lets
-                // the processor overlap their cache misses.
+                // Batch by batch: probe (a tight loop of independent lookups,
+                // so the processor overlaps their cache misses), then count
+                // and hand the sendable ids to the dedupe shards while the
+                // batch is still in cache.
+                let mut shards = Shards::new(part.len());
+                let mut report = Report::default();
+                let mut index = c * chunk;
                 for (verdicts, ids) in out.chunks_mut(BATCH).zip(part.chunks(BATCH)) {
-                    let mut batch = [None; BATCH];
-                    for (b, id) in batch.iter_mut().zip(ids) {
-                        *b = Some(*id);
+                    let mut raw = [0u64; BATCH];
+                    for (r, id) in raw.iter_mut().zip(ids) {
+                        *r = id.get();
                     }
-                    self.check_batch(batch.get(..ids.len()).unwrap_or(&[]), verdicts);
-                }
-                if !self.hashed.is_empty() {
-                    for (verdict, id) in out.iter_mut().zip(part) {
+                    let raw = raw.get(..ids.len()).unwrap_or(&[]);
+                    self.check_raw(raw, verdicts);
+                    for (verdict, &id) in verdicts.iter_mut().zip(raw) {
                         if verdict.is_none()
-                            && self.address_of(*id).is_some_and(|a| self.hashed_out(&a))
+                            && !self.hashed.is_empty()
+                            && AddressId::new(id)
+                                .and_then(|id| self.address_of(id))
+                                .is_some_and(|a| self.hashed_out(&a))
                         {
                             *verdict = Some(SkipReason::OptedOut);
                         }
-                    }
-                }
-                let mut shards = Shards::new(part.len());
-                let mut report = Report::default();
-                for (j, (verdict, id)) in out.iter().zip(part).enumerate() {
-                    report.add(*verdict);
-                    if verdict.is_none() {
-                        shards.push(c * chunk + j, Key::Id(id.get()));
+                        report.add(*verdict);
+                        if verdict.is_none() {
+                            shards.push(index, Key::Id(id));
+                        }
+                        index += 1;
                     }
                 }
                 (report, shards)
