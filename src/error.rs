@@ -69,6 +69,10 @@ pub enum Error {
     /// No list has this id (it never existed or was deleted).
     #[error("no list {0}")]
     UnknownList(crate::ListId),
+    /// An email id that this store never assigned: email ids come from the
+    /// store's email table, so a list cannot hold one the table lacks.
+    #[error("email id {0} was not assigned by this store")]
+    UnknownEmailId(crate::AddressId),
     /// Reading or writing a file failed.
     #[error("I/O error: {0}")]
     Io(#[source] std::io::Error),

@@ -115,6 +115,7 @@ impl Store {
     pub fn set_keywords(&self, keywords: Keywords) -> Result<(), Error> {
         keywords.validate()?;
         let mut state = self.write();
+        state.check_extra_keywords(&keywords)?;
         state.keywords = keywords;
         state.keywords_dirty = true;
         Ok(())
@@ -145,6 +146,7 @@ impl Store {
     ) -> Result<(), Error> {
         keywords.validate()?;
         let mut state = self.write();
+        state.check_extra_keywords(&keywords)?;
         state.channel_keywords.insert(channel, keywords);
         state.keywords_dirty = true;
         Ok(())

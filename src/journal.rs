@@ -133,6 +133,9 @@ struct Journal {
     durability: Durability,
     unsynced: u32,
     last_sync: Instant,
+    /// Set when a failed record could not be taken back out of the file:
+    /// nothing more is appended after it until the store is reopened.
+    broken: Option<String>,
 }
 
 /// Options for [`DurableStore::open_with`].
@@ -300,6 +303,7 @@ impl DurableStore {
             durability: options.durability,
             unsynced: 0,
             last_sync: Instant::now(),
+            broken: None,
         };
         Ok((
             DurableStore {
@@ -365,6 +369,7 @@ impl DurableStore {
         journal.file = file;
         journal.generation = next;
         journal.unsynced = 0;
+        journal.broken = None;
         let _ = fs::remove_file(old);
         Ok(())
     }
@@ -417,18 +422,42 @@ impl DurableStore {
         record.extend_from_slice(&(!len).to_le_bytes());
         record.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
         record.extend_from_slice(&payload);
-        journal.file.write_all(&record).map_err(Error::Io)?;
-        journal.unsynced += 1;
+        if let Some(why) = &journal.broken {
+            return Err(Error::Io(std::io::Error::other(format!(
+                "the journal cannot be written until the store is reopened: {why}"
+            ))));
+        }
+        let start = journal.file.stream_position().map_err(Error::Io)?;
         let due = match journal.durability {
             Durability::EveryChange => true,
             Durability::Batched { changes, interval } => {
-                journal.unsynced >= changes || journal.last_sync.elapsed() >= interval
+                journal.unsynced + 1 >= changes || journal.last_sync.elapsed() >= interval
             }
         };
+        let written = journal.file.write_all(&record).and_then(|()| {
+            if due {
+                journal.file.sync_data()
+            } else {
+                Ok(())
+            }
+        });
+        if let Err(err) = written {
+            // A change reported as failed must not come back on replay, and
+            // later records must not follow a partial one: take it out.
+            let file = &mut journal.file;
+            let undone = file
+                .set_len(start)
+                .and_then(|()| file.seek(SeekFrom::Start(start)).map(drop));
+            if let Err(undo) = undone {
+                journal.broken = Some(format!("{err}; then {undo}"));
+            }
+            return Err(Error::Io(err));
+        }
         if due {
-            journal.file.sync_data().map_err(Error::Io)?;
             journal.unsynced = 0;
             journal.last_sync = Instant::now();
+        } else {
+            journal.unsynced += 1;
         }
         apply(&self.store)
     }
@@ -1285,5 +1314,51 @@ pub(crate) mod fuzzing {
         let store = Store::new();
         let (good, n) = replay(&store, data, 0)?;
         Ok((store, good, n))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ListId, Normalizer, Scope};
+
+    #[test]
+    fn a_failed_write_is_taken_back_or_stops_the_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let n = Normalizer::default();
+        let (a, b, c) = (
+            n.address("+14155550001").unwrap(),
+            n.address("+14155550002").unwrap(),
+            n.address("+14155550003").unwrap(),
+        );
+        let on = |store: &Store, x: &Address| store.contains(ListId::SYSTEM, Scope::Account, x);
+        {
+            let (store, _) = DurableStore::open(dir.path()).unwrap();
+            store.opt_out(&a, &Edit::new()).unwrap();
+            // A handle that cannot be written (or truncated) stands in for
+            // a failing disk.
+            let path = journal_path(dir.path(), 0);
+            store.lock().file = File::open(&path).unwrap();
+            assert!(matches!(store.opt_out(&b, &Edit::new()), Err(Error::Io(_))));
+            assert!(!on(store.store(), &b), "a failed change is not applied");
+            assert!(store.lock().broken.is_some());
+            let refused = store.opt_out(&c, &Edit::new()).unwrap_err();
+            assert!(refused.to_string().contains("reopened"), "{refused}");
+            assert!(!on(store.store(), &c));
+        }
+        let (store, recovery) = DurableStore::open(dir.path()).unwrap();
+        assert_eq!(recovery.replayed, 1);
+        assert!(on(store.store(), &a));
+        assert!(!on(store.store(), &b) && !on(store.store(), &c));
+
+        // A checkpoint starts a new journal, which heals a broken one.
+        store.lock().file = File::open(journal_path(dir.path(), 0)).unwrap();
+        assert!(store.opt_out(&b, &Edit::new()).is_err());
+        store.checkpoint().unwrap();
+        store.opt_out(&c, &Edit::new()).unwrap();
+        drop(store);
+        let (store, _) = DurableStore::open(dir.path()).unwrap();
+        assert!(on(store.store(), &a) && on(store.store(), &c));
+        assert!(!on(store.store(), &b));
     }
 }

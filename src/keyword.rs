@@ -796,6 +796,30 @@ enum Bound {
     Leading(usize),
 }
 
+/// What a built-in keyword (an FCC word, or a shipped language's opt-out,
+/// opt-in or help word) does, given its canonical form; `None` for any
+/// other word.
+pub(crate) fn builtin_meaning(key: &str) -> Option<&'static str> {
+    let is = |words: &[&str]| words.iter().any(|w| canonical(w) == key);
+    if is(&FCC_REVOCATION_WORDS) || Language::ALL.iter().any(|l| is(l.opt_out_words())) {
+        Some("opts out of every list")
+    } else if Language::ALL.iter().any(|l| is(l.opt_in_words())) {
+        Some("opts back in")
+    } else if Language::ALL.iter().any(|l| is(l.help_words())) {
+        Some("asks for help")
+    } else {
+        None
+    }
+}
+
+impl Keywords {
+    /// The canonical forms of the extra words (which a list's own keyword
+    /// must not take over).
+    pub(crate) fn extra_keys(&self) -> impl Iterator<Item = String> + '_ {
+        self.extra.iter().map(|(w, _)| canonical(w))
+    }
+}
+
 /// The canonical form of a keyword or message: Unicode-compatibility
 /// normalized, accents removed, lower-cased, every run of characters that
 /// are not letters or digits turned into one space, trimmed.

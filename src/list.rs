@@ -250,6 +250,23 @@ impl ListSettings {
                 });
             }
             check_len(ListField::Keyword, keyword, MAX_KEYWORD_CHARS)?;
+            // Replies are matched on their canonical form (accents, case
+            // and punctuation dropped), so that is what must be usable.
+            let key = crate::keyword::canonical(keyword);
+            if key.is_empty() {
+                return Err(Error::InvalidList {
+                    field: ListField::Keyword,
+                    reason: "has no letters or digits, so no reply could match it".into(),
+                });
+            }
+            if let Some(meaning) = crate::keyword::builtin_meaning(&key) {
+                return Err(Error::InvalidList {
+                    field: ListField::Keyword,
+                    reason: format!(
+                        "{keyword:?} is a built-in keyword that {meaning}; a list needs a word of its own"
+                    ),
+                });
+            }
         }
         if let Some(message) = &self.confirmation {
             check_len(ListField::Confirmation, message, MAX_MESSAGE_CHARS)?;
@@ -299,14 +316,15 @@ impl ListSettings {
         fold_key(&self.name)
     }
 
-    /// The keyword as compared for uniqueness.
+    /// The keyword as compared for uniqueness: its canonical form, the
+    /// form inbound replies are matched on.
     pub(crate) fn keyword_key(&self) -> Option<String> {
-        self.keyword.as_deref().map(fold_key)
+        self.keyword.as_deref().map(crate::keyword::canonical)
     }
 }
 
-/// Names and keywords are unique regardless of case and surrounding or
-/// repeated whitespace.
+/// Names are unique regardless of case and surrounding or repeated
+/// whitespace.
 pub(crate) fn fold_key(s: &str) -> String {
     s.split_whitespace()
         .collect::<Vec<_>>()

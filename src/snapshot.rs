@@ -468,3 +468,40 @@ impl Store {
         Store::load(File::open(path).map_err(Error::Io)?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::AddressId;
+
+    /// A list or the blocked set holding an id that no address can have
+    /// (0, or an email index past the email table) is refused on load.
+    #[test]
+    fn ids_out_of_range_are_refused() {
+        let fine = State::default();
+        let bytes = encode(&fine, 3).unwrap();
+        assert!(decode(&bytes).is_ok());
+        let out_of_range = [
+            0,
+            10u64.pow(19),
+            AddressId::from_email_index(0).get(),
+            u64::MAX,
+        ];
+        for id in out_of_range {
+            for in_blocked in [false, true] {
+                let mut state = State::default();
+                if in_blocked {
+                    state.blocked.insert(id);
+                } else if let Some(system) = state.lists.first_mut() {
+                    system.entries.account.insert(id);
+                }
+                let bytes = encode(&state, 3).unwrap();
+                assert!(
+                    matches!(decode(&bytes), Err(Error::Corrupt { .. })),
+                    "id {id:#x} in {}",
+                    if in_blocked { "blocked" } else { "a list" }
+                );
+            }
+        }
+    }
+}

@@ -525,6 +525,37 @@ impl State {
                     .unwrap_or_default(),
             });
         }
+        if let Some(key) = settings.keyword_key()
+            && std::iter::once(&self.keywords)
+                .chain(self.channel_keywords.values())
+                .any(|k| k.extra_keys().any(|extra| extra == key))
+        {
+            return Err(Error::InvalidList {
+                field: crate::ListField::Keyword,
+                reason: format!(
+                    "{:?} is already one of the account's own keywords",
+                    settings.keyword_text().unwrap_or_default()
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Refuses keyword settings whose extra words a list already uses as
+    /// its opt-out keyword.
+    pub(crate) fn check_extra_keywords(&self, keywords: &Keywords) -> Result<(), Error> {
+        for key in keywords.extra_keys() {
+            if let Some(&id) = self.keyword_index.get(&key) {
+                let list = self.slot(id).ok().map(|s| &s.settings);
+                return Err(Error::DuplicateKeyword {
+                    keyword: list
+                        .and_then(ListSettings::keyword_text)
+                        .unwrap_or_default()
+                        .to_owned(),
+                    list: list.map(|s| s.name().to_owned()).unwrap_or_default(),
+                });
+            }
+        }
         Ok(())
     }
 
@@ -629,6 +660,19 @@ impl State {
             self.history.push(change);
         }
         Ok(changes)
+    }
+
+    /// The first email id in `ids` that the email table has not assigned.
+    fn unknown_email_id(&self, ids: &RoaringTreemap) -> Option<AddressId> {
+        let max = ids.max().and_then(AddressId::new)?;
+        let index = max.email_index()?;
+        if u64::from(index) < self.emails.len() as u64 {
+            return None;
+        }
+        let first = AddressId::from_email_index(u32::try_from(self.emails.len()).ok()?);
+        ids.iter()
+            .find(|&v| v >= first.get())
+            .and_then(AddressId::new)
     }
 
     fn check_lists(&self, edit: &Edit) -> Result<(), Error> {
@@ -1124,7 +1168,8 @@ impl Store {
     ///
     /// # Errors
     ///
-    /// [`Error::UnknownList`]; nothing changes.
+    /// [`Error::UnknownList`], or [`Error::UnknownEmailId`] for an email id
+    /// this store never assigned; nothing changes.
     ///
     /// # Example
     ///
@@ -1193,6 +1238,9 @@ impl Store {
     ) -> Result<Bulk, Error> {
         let mut state = self.write();
         state.check_lists(edit)?;
+        if let Some(id) = state.unknown_email_id(&set) {
+            return Err(Error::UnknownEmailId(id));
+        }
         let scope = state.effective_scope(edit);
         let mut bulk = Bulk::default();
         for &list in &edit.lists {

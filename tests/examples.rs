@@ -162,7 +162,9 @@ fn filter_errors_name_the_line_and_leave_no_output() {
         "address,list,scope\n+14155550100,,everywhere\n",
     );
     let result = run("filter", &filter_args(&scope, &audience, &out_s), "");
+    assert!(!result.status.success());
     assert!(String::from_utf8_lossy(&result.stderr).contains("scope.csv:2"));
+    assert!(!out.join("sendable.csv").exists());
 
     let missing = dir.path().join("nope.csv").to_string_lossy().into_owned();
     let result = run("filter", &filter_args(&missing, &audience, &out_s), "");
@@ -173,8 +175,9 @@ fn filter_errors_name_the_line_and_leave_no_output() {
     let mut args = filter_args(&ok, &audience, &out_s);
     args.extend(["--lists", "Nope"]);
     let result = run("filter", &args, "");
+    assert!(!result.status.success());
     assert!(String::from_utf8_lossy(&result.stderr).contains("no list named"));
-    assert!(!out.join("sendable.csv").exists());
+    assert!(!out.join("sendable.csv").exists() && !out.join("skipped.csv").exists());
 }
 
 #[test]

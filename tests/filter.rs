@@ -280,27 +280,103 @@ fn a_change_before_compile_is_honoured_a_change_after_is_not() {
 #[test]
 fn list_settings_violations_change_nothing() {
     let store = Store::new();
-    let before = store.lists();
-    assert!(matches!(
-        store.create_list(ListSettings::new("n".repeat(51))),
-        Err(Error::TooLong {
-            field: optout::ListField::Name,
-            ..
-        })
-    ));
-    assert!(
-        store
-            .create_list(ListSettings::new("A").webhook("ftp://x"))
-            .is_err()
-    );
-    store
+    let a = store
         .create_list(ListSettings::new("A").keyword("STOPA"))
         .unwrap();
+    let someone = addr(&us(), "(415) 555-0100");
+    store.opt_out(&someone, &Edit::new().list(a)).unwrap();
+    let before = store.lists();
+    let history = store.history(..);
+    let refused = |result: Result<(), Error>| {
+        let err = result.unwrap_err();
+        assert_eq!(store.lists(), before, "{err}");
+        assert_eq!(store.history(..), history, "{err}");
+        err
+    };
     assert!(matches!(
-        store.create_list(ListSettings::new("B").keyword("stopa")),
-        Err(Error::DuplicateKeyword { .. })
+        refused(
+            store
+                .create_list(ListSettings::new("n".repeat(51)))
+                .map(drop)
+        ),
+        Error::TooLong {
+            field: optout::ListField::Name,
+            limit: 50,
+            actual: 51
+        }
     ));
-    assert_eq!(store.lists().len(), before.len() + 1);
+    // Limits count characters, not bytes: 50 accented letters fit.
+    assert!(store.create_list(ListSettings::new("é".repeat(50))).is_ok());
+    let before = store.lists();
+    let refused = |result: Result<(), Error>| {
+        let err = result.unwrap_err();
+        assert_eq!(store.lists(), before, "{err}");
+        err
+    };
+    assert!(matches!(
+        refused(
+            store
+                .create_list(ListSettings::new("B").webhook("ftp://x"))
+                .map(drop)
+        ),
+        Error::InvalidList {
+            field: optout::ListField::Webhook,
+            ..
+        }
+    ));
+    assert!(matches!(
+        refused(
+            store
+                .create_list(ListSettings::new("B").keyword("stopa"))
+                .map(drop)
+        ),
+        Error::DuplicateKeyword { .. }
+    ));
+    assert!(matches!(
+        refused(store.create_list(ListSettings::new(" a ")).map(drop)),
+        Error::DuplicateName { .. }
+    ));
+    assert!(matches!(
+        refused(store.update_list(a, ListSettings::new("A").description("d".repeat(301)))),
+        Error::TooLong {
+            field: optout::ListField::Description,
+            ..
+        }
+    ));
+    assert!(matches!(
+        refused(store.update_list(a, ListSettings::new("A").confirmation("c".repeat(301)))),
+        Error::TooLong {
+            field: optout::ListField::Confirmation,
+            ..
+        }
+    ));
+    assert!(matches!(
+        refused(store.update_list(ListId::SYSTEM, ListSettings::new("Renamed"))),
+        Error::SystemList { .. }
+    ));
+    assert!(matches!(
+        refused(store.delete_list(ListId::SYSTEM)),
+        Error::SystemList { .. }
+    ));
+    store.delete_list(a).unwrap();
+    let before = store.lists();
+    let refused = |result: Result<(), Error>| {
+        let err = result.unwrap_err();
+        assert_eq!(store.lists(), before, "{err}");
+        err
+    };
+    assert!(matches!(
+        refused(store.update_list(a, ListSettings::new("A"))),
+        Error::UnknownList(_)
+    ));
+    assert!(matches!(
+        refused(store.delete_list(a)),
+        Error::UnknownList(_)
+    ));
+    assert!(matches!(
+        refused(store.opt_out(&someone, &Edit::new().list(a)).map(drop)),
+        Error::UnknownList(_)
+    ));
 }
 
 #[test]
@@ -481,4 +557,71 @@ proptest! {
         let sendable = split.sendable().count() as u64;
         prop_assert_eq!(sendable, split.report().sendable);
     }
+}
+
+/// Duplicates far apart land in different parallel chunks (each at least
+/// 65,536 inputs): the first occurrence still wins, whichever chunk and
+/// shard it is in.
+#[test]
+fn duplicates_across_parallel_chunks() {
+    let n = us();
+    let store = Store::new();
+    let people = 80_000u64;
+    let number = |i: u64| 14_150_000_000 + i * 37;
+    let opted: Vec<AddressId> = (0..people)
+        .filter(|i| i.is_multiple_of(7))
+        .filter_map(|i| AddressId::new(number(i)))
+        .collect();
+    store.opt_out_ids(&opted, &Edit::new()).unwrap();
+    let suppression = store
+        .compile(&Dispatch::new(Category::Marketing).channel(A))
+        .unwrap();
+    let expect = |first: bool, i: u64| match (i.is_multiple_of(7), first) {
+        (true, _) => Some(SkipReason::OptedOut),
+        (false, true) => None,
+        (false, false) => Some(SkipReason::Duplicate),
+    };
+
+    // Ids: everyone, then everyone again in reverse order.
+    let order: Vec<u64> = (0..people).chain((0..people).rev()).collect();
+    let ids: Vec<AddressId> = order
+        .iter()
+        .filter_map(|&i| AddressId::new(number(i)))
+        .collect();
+    let split = suppression.split_ids(&ids);
+    for (k, (&i, verdict)) in order.iter().zip(split.verdicts()).enumerate() {
+        assert_eq!(*verdict, expect(k < people as usize, i), "input {k}");
+    }
+
+    // Strings: E.164 first, national layout later.
+    let inputs: Vec<String> = order
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| {
+            let d = number(i) - 10_000_000_000;
+            if k < people as usize {
+                format!("+1{d}")
+            } else {
+                format!(
+                    "({}) {:03}-{:04}",
+                    d / 10_000_000,
+                    d / 10_000 % 1000,
+                    d % 10_000
+                )
+            }
+        })
+        .collect();
+    let split = suppression.split(&n, &inputs);
+    for (k, (&i, outcome)) in order.iter().zip(split.outcomes()).enumerate() {
+        assert_eq!(
+            outcome.skip_reason(),
+            expect(k < people as usize, i),
+            "input {k}: {}",
+            inputs[k]
+        );
+    }
+    let opted_people = people.div_ceil(7);
+    assert_eq!(split.report().sendable, people - opted_people);
+    assert_eq!(split.report().opted_out, 2 * opted_people);
+    assert_eq!(split.report().duplicate, people - opted_people);
 }

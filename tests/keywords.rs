@@ -360,15 +360,87 @@ fn protected_words_and_reply_limits() {
             .set_keywords(Keywords::default().opt_in_reply("x".repeat(300)))
             .is_ok()
     );
-    // Removing a default word cannot shadow an FCC word.
-    let m = Keywords::default().remove("END").err();
-    assert!(m.is_some());
+    // A default word that is not an FCC word can be removed; the FCC
+    // words keep working.
+    let fewer = Keywords::default().remove("STOPALL").unwrap().compile(&[]);
+    assert!(fewer.find("stopall").is_none());
+    assert!(fewer.find("stop").is_some());
+    assert!(Keywords::default().compile(&[]).find("stopall").is_some());
 }
 
 #[test]
-fn matching_cost_does_not_depend_on_keyword_count() {
-    // Not a timing test: the matcher answers with a bounded number of
-    // lookups, so a thousand keywords find the same hits as ten.
+fn list_keywords_are_checked_as_replies_are_matched() {
+    let store = Store::new();
+    let refused = |settings: ListSettings| {
+        let before = store.lists();
+        let err = store.create_list(settings).unwrap_err();
+        assert_eq!(store.lists(), before, "a refused list changes nothing");
+        err
+    };
+    // Built-in words of any shipped language: a list keyword START would
+    // turn an opt-in into an opt-out, STOP would never fire.
+    for word in ["START", "stop", "Opt-Out", "AYUDA", "arrêt", "Unstop"] {
+        assert!(
+            matches!(
+                refused(ListSettings::new(format!("L {word}")).keyword(word)),
+                Error::InvalidList {
+                    field: optout::ListField::Keyword,
+                    ..
+                }
+            ),
+            "{word}"
+        );
+    }
+    // Nothing a reply could match.
+    assert!(matches!(
+        refused(ListSettings::new("Dots").keyword("...")),
+        Error::InvalidList { .. }
+    ));
+    // Keywords equal once accents, case and punctuation are dropped.
+    store
+        .create_list(ListSettings::new("Summer").keyword("Été"))
+        .unwrap();
+    assert!(matches!(
+        refused(ListSettings::new("Summer 2").keyword("ete")),
+        Error::DuplicateKeyword { .. }
+    ));
+    let promo = store
+        .create_list(ListSettings::new("Promo").keyword("STOP-PROMO"))
+        .unwrap();
+    assert!(matches!(
+        refused(ListSettings::new("Promo 2").keyword("stop promo")),
+        Error::DuplicateKeyword { .. }
+    ));
+    let out = store.inbound(&sender(), A, "Stop promo!").unwrap();
+    assert_eq!(out.changes.first().and_then(|c| c.list), Some(promo));
+
+    // The account's own words and the lists' words stay apart, whichever
+    // comes first.
+    let before = store.keywords(A);
+    assert!(matches!(
+        store.set_keywords(Keywords::default().add_opt_in("ete")),
+        Err(Error::DuplicateKeyword { .. })
+    ));
+    assert!(matches!(
+        store.set_channel_keywords(B, Keywords::default().add_help("STOP PROMO")),
+        Err(Error::DuplicateKeyword { .. })
+    ));
+    assert_eq!(store.keywords(A), before);
+    assert_eq!(store.keywords(B), before);
+    store
+        .set_keywords(Keywords::default().add_opt_in("RESUME"))
+        .unwrap();
+    assert!(matches!(
+        refused(ListSettings::new("Resume").keyword("resume")),
+        Error::InvalidList { .. }
+    ));
+}
+
+#[test]
+fn a_thousand_keywords_match_like_ten() {
+    // Not a timing test (that is `cargo bench --bench keyword`): with a
+    // thousand extra words the matcher still finds each of them, the
+    // default words, and nothing inside a sentence.
     let mut many = Keywords::default();
     for i in 0..1000 {
         many = many.add_opt_out(format!("STOPCODE{i}"));

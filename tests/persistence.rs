@@ -2,6 +2,7 @@
 //! pinned by a golden file, damage is refused, and a killed writer loses
 //! nothing it reported as recorded.
 
+use std::hash::{BuildHasher, RandomState};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -442,12 +443,22 @@ fn apply_durably(store: &DurableStore, ops: &[Op]) {
     }
 }
 
-/// A small journal and the history after each of its records.
-fn journal_fixture() -> (tempfile::TempDir, Vec<u8>, Vec<Vec<optout::Change>>) {
+/// A small journal, the history after each of its records, and the
+/// journal's length before each record and at the end.
+fn journal_fixture() -> (
+    tempfile::TempDir,
+    Vec<u8>,
+    Vec<Vec<optout::Change>>,
+    Vec<usize>,
+) {
     let dir = tempfile::tempdir().unwrap();
     let mut histories = vec![Vec::new()];
+    let mut lengths = Vec::new();
     {
         let (store, _) = DurableStore::open(dir.path()).unwrap();
+        store.sync().unwrap();
+        let length = || std::fs::metadata(journal_file(dir.path())).unwrap().len() as usize;
+        lengths.push(length());
         for i in 0..6u64 {
             let edit = Edit::new().at(Timestamp::from_unix_secs(i as i64));
             if i % 2 == 0 {
@@ -456,11 +467,12 @@ fn journal_fixture() -> (tempfile::TempDir, Vec<u8>, Vec<Vec<optout::Change>>) {
                 store.opt_out(&email(i), &edit).unwrap();
             }
             histories.push(store.store().history(..));
+            lengths.push(length());
         }
     }
     let journal = journal_file(dir.path());
     let data = std::fs::read(&journal).unwrap();
-    (dir, data, histories)
+    (dir, data, histories, lengths)
 }
 
 fn journal_file(dir: &Path) -> std::path::PathBuf {
@@ -474,7 +486,7 @@ fn journal_file(dir: &Path) -> std::path::PathBuf {
 
 #[test]
 fn journal_truncated_at_every_offset_opens_to_a_prefix() {
-    let (dir, data, histories) = journal_fixture();
+    let (dir, data, histories, _) = journal_fixture();
     let path = journal_file(dir.path());
     for cut in 0..=data.len() {
         std::fs::write(&path, &data[..cut]).unwrap();
@@ -499,25 +511,34 @@ fn journal_truncated_at_every_offset_opens_to_a_prefix() {
 
 #[test]
 fn journal_corrupted_at_every_offset_never_loads_wrong_data() {
-    let (dir, data, histories) = journal_fixture();
+    let (dir, data, histories, lengths) = journal_fixture();
+    assert_eq!(*lengths.last().unwrap(), data.len());
     let path = journal_file(dir.path());
+    // The last record's checksum or payload damaged reads as a torn tail
+    // (cut and reported); damage anywhere else is an error, never a
+    // silently shorter history.
+    let last = lengths[5];
     for i in 0..data.len() {
         let mut bad = data.clone();
         bad[i] ^= 0x20;
         std::fs::write(&path, &bad).unwrap();
         match DurableStore::open(dir.path()) {
             Ok((store, recovery)) => {
+                assert!(i >= last + 8, "flip at {i} was not refused");
+                assert_eq!(recovery.replayed, 5, "flip at {i}");
                 assert_eq!(
-                    store.store().history(..),
-                    histories[recovery.replayed as usize],
+                    recovery.torn_bytes,
+                    (data.len() - last) as u64,
                     "flip at {i}"
                 );
+                assert_eq!(store.store().history(..), histories[5], "flip at {i}");
+            }
+            Err(Error::Corrupt { .. } | Error::Foreign { .. } | Error::Version { .. }) => {
                 assert!(
-                    recovery.replayed < 6 || recovery.torn_bytes == 0,
-                    "flip at {i}"
+                    i < last + 8,
+                    "flip at {i} in the last record's body was refused"
                 );
             }
-            Err(Error::Corrupt { .. } | Error::Foreign { .. } | Error::Version { .. }) => {}
             Err(other) => panic!("flip at {i}: {other}"),
         }
     }
@@ -597,7 +618,9 @@ fn killed_writer_loses_nothing_it_reported() {
                 })
                 .collect::<Vec<u64>>()
         });
-        std::thread::sleep(Duration::from_millis(150 + 70 * round));
+        // A different moment every round and every run.
+        let wait = RandomState::new().hash_one(round) % 400;
+        std::thread::sleep(Duration::from_millis(100 + wait));
         child.kill().unwrap();
         child.wait().unwrap();
         let got = reader.join().unwrap();
@@ -618,4 +641,44 @@ fn killed_writer_loses_nothing_it_reported() {
             );
         }
     }
+}
+
+#[test]
+fn ids_the_store_never_assigned_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (durable, _) = DurableStore::open(dir.path()).unwrap();
+    let known = durable.opt_out(&email(1), &Edit::new()).unwrap()[0].address;
+    assert!(known.is_email());
+    let unknown = optout::AddressId::from_email_index(5);
+    let phone_id = phone(3).phone_id().unwrap();
+    let before = bytes(durable.store());
+    let err = durable
+        .opt_out_ids(&[phone_id, unknown], &Edit::new())
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::UnknownEmailId(id) if id == unknown),
+        "{err}"
+    );
+    assert_eq!(
+        bytes(durable.store()),
+        before,
+        "a refused change changes nothing"
+    );
+    // Ids the store did assign are fine, and the store still saves and
+    // reopens (the refused record in the journal is refused again).
+    assert_eq!(
+        durable
+            .opt_out_ids(&[phone_id, known], &Edit::new())
+            .unwrap()
+            .changed,
+        1
+    );
+    let expected = bytes(durable.store());
+    drop(durable);
+    let (reopened, _) = DurableStore::open(dir.path()).unwrap();
+    assert_eq!(bytes(reopened.store()), expected);
+    reopened.checkpoint().unwrap();
+    drop(reopened);
+    let (again, _) = DurableStore::open(dir.path()).unwrap();
+    assert_eq!(bytes(again.store()), expected);
 }
