@@ -1,6 +1,7 @@
 //! Filters running while the store changes: every filter result must be
-//! one the store could give at some moment — never a torn mix — and the
-//! types that are shared between threads are `Send + Sync`.
+//! one the store could give at some moment — never a torn mix — and never
+//! older than one the same reader saw before; the types that are shared
+//! between threads are `Send + Sync`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -145,6 +146,9 @@ fn filters_see_only_states_the_store_passed_through() {
                 let n = Normalizer::default();
                 let mut checked = 0;
                 let mut during = 0;
+                // How far each writer had got, at the least, in the last
+                // state this reader saw: a later filter never goes back.
+                let mut floor = vec![0usize; WRITERS];
                 while !done.load(Ordering::SeqCst) || checked < 20 {
                     let running = !done.load(Ordering::SeqCst);
                     // A send that honours every writer's list (those that
@@ -165,10 +169,23 @@ fn filters_see_only_states_the_store_passed_through() {
                             .iter()
                             .map(|o| o.skip_reason())
                             .collect();
+                        let at: Vec<usize> = states
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, s)| **s == got)
+                            .map(|(k, _)| k)
+                            .collect();
                         assert!(
-                            states.contains(&got),
+                            !at.is_empty(),
                             "writer {w}: a filter saw a state the store never had: {got:?}"
                         );
+                        let (first, last) = (at[0], at[at.len() - 1]);
+                        assert!(
+                            last >= floor[w],
+                            "writer {w}: a filter saw step {last} after one had seen step {}",
+                            floor[w]
+                        );
+                        floor[w] = floor[w].max(first);
                     }
                     checked += 1;
                     during += usize::from(running);
