@@ -148,7 +148,7 @@ fn filters_see_only_states_the_store_passed_through() {
                 let mut during = 0;
                 // How far each writer had got, at the least, in the last
                 // state this reader saw: a later filter never goes back.
-                let mut floor = vec![0usize; WRITERS];
+                let mut floor = [0usize; WRITERS];
                 while !done.load(Ordering::SeqCst) || checked < 20 {
                     let running = !done.load(Ordering::SeqCst);
                     // A send that honours every writer's list (those that
