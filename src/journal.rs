@@ -871,7 +871,7 @@ impl DurableStore {
         token: &str,
         click: crate::unsubscribe::Click<'_>,
         now: Timestamp,
-    ) -> Result<crate::unsubscribe::Unsubscribed, crate::unsubscribe::TokenRejected> {
+    ) -> Result<crate::unsubscribe::Unsubscribed, crate::unsubscribe::UnsubscribeError> {
         self.store
             .unsubscribe_with(keys, token, click, now, &|a, e| self.opt_out(a, e))
     }
@@ -1360,5 +1360,29 @@ mod tests {
         let (store, _) = DurableStore::open(dir.path()).unwrap();
         assert!(on(store.store(), &a) && on(store.store(), &c));
         assert!(!on(store.store(), &b));
+    }
+
+    #[test]
+    fn an_unsubscribe_that_cannot_be_recorded_says_so() {
+        use crate::unsubscribe::{Click, UnsubscribeError, UnsubscribeKeys};
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = DurableStore::open(dir.path()).unwrap();
+        let keys = UnsubscribeKeys::new(1, &[7; 32]).unwrap();
+        let ann = Normalizer::default().address("ann@example.com").unwrap();
+        let token = keys.sign(&store.unsubscribe_token(&ann, ListId::SYSTEM).unwrap());
+        store.lock().file = File::open(journal_path(dir.path(), 0)).unwrap();
+        let err = store
+            .unsubscribe_at(&keys, &token, Click::Confirm, Timestamp::EPOCH)
+            .unwrap_err();
+        assert!(
+            matches!(err, UnsubscribeError::NotRecorded(Error::Io(_))),
+            "{err}"
+        );
+        assert_eq!(
+            err.rejected(),
+            None,
+            "a good link is not reported as a bad one"
+        );
+        assert!(!store.store().contains(ListId::SYSTEM, Scope::Account, &ann));
     }
 }

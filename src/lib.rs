@@ -254,8 +254,8 @@ pub use keyword::{
 pub use list::{List, ListId, ListSettings};
 pub use store::{Bulk, ChannelId, Edit, KeywordScope, Memory, Scope, Source, Store};
 pub use unsubscribe::{
-    Click, MIN_SECRET_BYTES, ONE_CLICK_BODY, TokenRejected, UnsubscribeHeaders, UnsubscribeKeys,
-    UnsubscribeToken, Unsubscribed, unsubscribe_headers, unsubscribe_url,
+    Click, MIN_SECRET_BYTES, ONE_CLICK_BODY, TokenRejected, UnsubscribeError, UnsubscribeHeaders,
+    UnsubscribeKeys, UnsubscribeToken, Unsubscribed, unsubscribe_headers, unsubscribe_url,
 };
 
 /// The bitmap crate whose types appear in this API

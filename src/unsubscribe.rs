@@ -228,6 +228,55 @@ impl fmt::Display for TokenRejected {
 
 impl std::error::Error for TokenRejected {}
 
+/// Why a click could not be handled: the link was refused, or it was good
+/// but the opt-out could not be recorded.
+///
+/// # Example
+///
+/// ```
+/// use optout::{Click, Store, Timestamp, TokenRejected, UnsubscribeError, UnsubscribeKeys};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let keys = UnsubscribeKeys::new(1, &[42; 32])?;
+/// let err = Store::new().unsubscribe_at(&keys, "nope", Click::Confirm, Timestamp::EPOCH).unwrap_err();
+/// assert_eq!(err.rejected(), Some(TokenRejected::Malformed));
+/// assert!(matches!(err, UnsubscribeError::Rejected(_)));
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum UnsubscribeError {
+    /// The link was refused; nothing changed. Show an error page.
+    #[error("unsubscribe link refused: {0}")]
+    Rejected(#[from] TokenRejected),
+    /// The link is good but the opt-out could not be recorded (a journal
+    /// write failed, the email table is full); nothing changed. Answer
+    /// with a temporary error so that the click is retried: the person's
+    /// request must not be lost.
+    #[error("the opt-out could not be recorded: {0}")]
+    NotRecorded(#[source] Error),
+}
+
+impl UnsubscribeError {
+    /// The rejection, if the link was refused.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use optout::{TokenRejected, UnsubscribeError};
+    ///
+    /// let err = UnsubscribeError::from(TokenRejected::Expired);
+    /// assert_eq!(err.rejected(), Some(TokenRejected::Expired));
+    /// ```
+    pub fn rejected(&self) -> Option<TokenRejected> {
+        match self {
+            UnsubscribeError::Rejected(r) => Some(*r),
+            UnsubscribeError::NotRecorded(_) => None,
+        }
+    }
+}
+
 /// The keys that sign and verify unsubscribe tokens. Each has a one-byte
 /// id written into the token, so a key can be rotated: sign with the new
 /// one, keep accepting the old one until its tokens have expired.
@@ -548,7 +597,8 @@ impl Store {
     ///
     /// # Errors
     ///
-    /// The [`TokenRejected`] reason; nothing changes.
+    /// [`UnsubscribeError::Rejected`] with the [`TokenRejected`] reason, or
+    /// [`UnsubscribeError::NotRecorded`]; nothing changes.
     ///
     /// # Example
     ///
@@ -572,7 +622,7 @@ impl Store {
         keys: &UnsubscribeKeys,
         token: &str,
         click: Click<'_>,
-    ) -> Result<Unsubscribed, TokenRejected> {
+    ) -> Result<Unsubscribed, UnsubscribeError> {
         let now = self.time(&Edit::new());
         self.unsubscribe_at(keys, token, click, now)
     }
@@ -585,7 +635,9 @@ impl Store {
     ///
     /// # Errors
     ///
-    /// The [`TokenRejected`] reason; nothing changes.
+    /// [`UnsubscribeError::Rejected`] with the [`TokenRejected`] reason, or
+    /// [`UnsubscribeError::NotRecorded`] when the link is good but the
+    /// opt-out could not be recorded; nothing changes either way.
     ///
     /// # Example
     ///
@@ -596,7 +648,7 @@ impl Store {
     /// let store = Store::new();
     /// let keys = UnsubscribeKeys::new(1, &[42; 32])?;
     /// let bad = store.unsubscribe_at(&keys, "nope", Click::Confirm, Timestamp::EPOCH);
-    /// assert_eq!(bad, Err(TokenRejected::Malformed));
+    /// assert_eq!(bad.unwrap_err().rejected(), Some(TokenRejected::Malformed));
     /// # Ok(())
     /// # }
     /// ```
@@ -606,7 +658,7 @@ impl Store {
         token: &str,
         click: Click<'_>,
         now: Timestamp,
-    ) -> Result<Unsubscribed, TokenRejected> {
+    ) -> Result<Unsubscribed, UnsubscribeError> {
         self.unsubscribe_with(keys, token, click, now, &|a, e| self.opt_out(a, e))
     }
 
@@ -619,7 +671,7 @@ impl Store {
         click: Click<'_>,
         now: Timestamp,
         record: &Record<'_>,
-    ) -> Result<Unsubscribed, TokenRejected> {
+    ) -> Result<Unsubscribed, UnsubscribeError> {
         let parsed = keys.verify(token, now)?;
         let address = self
             .address_of(parsed.address)
@@ -629,7 +681,7 @@ impl Store {
         match click {
             Click::Get => return Ok(Unsubscribed::ConfirmationNeeded { token: parsed }),
             Click::Post { body } if !body.split('&').any(|p| p.trim() == ONE_CLICK_BODY) => {
-                return Err(TokenRejected::NotOneClick);
+                return Err(TokenRejected::NotOneClick.into());
             }
             Click::Post { .. } | Click::Confirm => {}
         }
@@ -642,7 +694,7 @@ impl Store {
             edit = edit.scope(Scope::Channel(c));
         }
         self.record_web_form(&address, &edit, record)
-            .map_err(|_| TokenRejected::UnknownRecipient)
+            .map_err(UnsubscribeError::NotRecorded)
     }
 
     /// A token for a recipient of this store: interns an email address so

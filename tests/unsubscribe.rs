@@ -149,8 +149,11 @@ fn one_click_records_once_and_prefetch_changes_nothing() {
     }
     assert!(store.history(..).is_empty(), "a GET changed something");
     assert_eq!(
-        store.unsubscribe_at(&keys(), &text, Click::Post { body: "foo=bar" }, now()),
-        Err(TokenRejected::NotOneClick)
+        store
+            .unsubscribe_at(&keys(), &text, Click::Post { body: "foo=bar" }, now())
+            .unwrap_err()
+            .rejected(),
+        Some(TokenRejected::NotOneClick)
     );
     assert!(store.history(..).is_empty());
 
@@ -207,15 +210,21 @@ fn tokens_for_unknown_recipients_or_deleted_lists_are_refused() {
         ListId::SYSTEM,
     ));
     assert_eq!(
-        store.unsubscribe_at(&keys(), &stranger, ONE_CLICK, now()),
-        Err(TokenRejected::UnknownRecipient)
+        store
+            .unsubscribe_at(&keys(), &stranger, ONE_CLICK, now())
+            .unwrap_err()
+            .rejected(),
+        Some(TokenRejected::UnknownRecipient)
     );
     let promo = store.create_list(ListSettings::new("Promotions")).unwrap();
     let text = token_for(&store, "ann@example.com", promo);
     store.delete_list(promo).unwrap();
     assert_eq!(
-        store.unsubscribe_at(&keys(), &text, ONE_CLICK, now()),
-        Err(TokenRejected::UnknownRecipient)
+        store
+            .unsubscribe_at(&keys(), &text, ONE_CLICK, now())
+            .unwrap_err()
+            .rejected(),
+        Some(TokenRejected::UnknownRecipient)
     );
 }
 
