@@ -937,7 +937,7 @@ impl Store {
     ///
     /// # Errors
     ///
-    /// [`Error::UnknownList`] if the send honours a list that does not
+    /// [`Error::UnknownList`] if a marketing send honours a list that does not
     /// exist.
     ///
     /// # Example
@@ -959,10 +959,11 @@ impl Store {
         let (blocked_bitmap, opted_out_bitmap, emails) = {
             let state = self.read();
             let mut sets: Vec<&RoaringTreemap> = Vec::new();
-            for &list in &dispatch.lists {
-                let slot = state.slot(list)?;
-                if dispatch.category.honours_opt_outs() {
-                    sets.extend(slot.entries.applying_to(dispatch.channel));
+            // Utility and OTP sends honour no list, so a stale list id in
+            // their dispatch cannot hold up a login code.
+            if dispatch.category.honours_opt_outs() {
+                for &list in &dispatch.lists {
+                    sets.extend(state.slot(list)?.entries.applying_to(dispatch.channel));
                 }
             }
             let opted = crate::bitmap::union_all(&sets);
@@ -984,7 +985,7 @@ impl Store {
     ///
     /// # Errors
     ///
-    /// [`Error::UnknownList`] if the send honours a list that does not
+    /// [`Error::UnknownList`] if a marketing send honours a list that does not
     /// exist.
     ///
     /// # Example
@@ -1008,8 +1009,10 @@ impl Store {
     ) -> Result<Option<SkipReason>, Error> {
         let state = self.read();
         let mut lists = Vec::with_capacity(dispatch.lists.len());
-        for &list in &dispatch.lists {
-            lists.push(state.slot(list)?);
+        if dispatch.category.honours_opt_outs() {
+            for &list in &dispatch.lists {
+                lists.push(state.slot(list)?);
+            }
         }
         let Some(id) = state.lookup(address) else {
             return Ok(None);

@@ -288,15 +288,22 @@ impl Store {
         let mut state = self.write();
         match kind {
             KeywordKind::OptOut(list) => {
+                let scope = state.effective_scope(&keyword_edit);
                 let Ok(slot) = state.slot(list) else {
                     // The list was deleted after the matcher was read.
                     return Ok(Inbound::nothing(InboundAction::None, language));
                 };
                 let confirmation = slot.settings.confirmation_text().map(str::to_owned);
-                let already = state.lookup(from).is_some_and(|id| {
-                    slot.entries
+                // A repeat changes nothing and gets no second reply. Where the
+                // channel enforces account-level opt-outs, only an
+                // account-wide entry makes it a repeat: an older entry for
+                // this channel alone is widened now.
+                let already = state.lookup(from).is_some_and(|id| match scope {
+                    Scope::Account => slot.entries.account.contains(id.get()),
+                    Scope::Channel(_) => slot
+                        .entries
                         .applying_to(Some(channel))
-                        .any(|set| set.contains(id.get()))
+                        .any(|set| set.contains(id.get())),
                 });
                 if already {
                     return Ok(Inbound::nothing(InboundAction::OptOut, language));
@@ -306,8 +313,11 @@ impl Store {
                 };
                 let changes = state.apply(id, Action::OptOut, &keyword_edit.list(list), at)?;
                 let reply = confirmation.unwrap_or_else(|| {
-                    language
-                        .unwrap_or(Language::English)
+                    state
+                        .channel_keywords
+                        .get(&channel)
+                        .unwrap_or(&state.keywords)
+                        .reply_language(language)
                         .opt_out_reply()
                         .to_owned()
                 });
@@ -319,35 +329,55 @@ impl Store {
                 })
             }
             KeywordKind::OptIn => {
-                let scope = state.effective_scope(&keyword_edit);
                 let Some(id) = state.lookup(from) else {
                     return Ok(Inbound::nothing(InboundAction::None, language));
                 };
-                let lists: Vec<ListId> = state
-                    .lists
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, slot)| !slot.deleted)
-                    .filter(|(_, slot)| {
-                        slot.entries
-                            .scope(scope)
-                            .is_some_and(|set| set.contains(id.get()))
-                    })
-                    .map(|(i, _)| ListId(i as u32))
-                    .collect();
-                if lists.is_empty() {
+                // What suppresses this channel's messages in the scope the
+                // reply arrives in: the channel's own entries, and the
+                // account-wide ones too where the channel enforces
+                // account-level opt-outs.
+                let scopes = match state.effective_scope(&keyword_edit) {
+                    Scope::Account => vec![Scope::Account, Scope::Channel(channel)],
+                    scope => vec![scope],
+                };
+                let mut changes = Vec::new();
+                for scope in scopes {
+                    let lists: Vec<ListId> = state
+                        .live()
+                        .filter(|(_, slot)| {
+                            slot.entries
+                                .scope(scope)
+                                .is_some_and(|set| set.contains(id.get()))
+                        })
+                        .map(|(list, _)| list)
+                        .collect();
+                    if !lists.is_empty() {
+                        let edit = keyword_edit.clone().lists_of(lists);
+                        changes.extend(state.apply_in(id, Action::OptIn, &edit, scope, at)?);
+                    }
+                }
+                if changes.is_empty() {
                     return Ok(Inbound::nothing(InboundAction::None, language));
                 }
-                let edit = keyword_edit.lists_of(lists).scope(scope);
-                let changes = state.apply(id, Action::OptIn, &edit, at)?;
-                let reply = state
-                    .channel_keywords
-                    .get(&channel)
-                    .unwrap_or(&state.keywords)
-                    .opt_in_text(language);
+                // No "resubscribed" while an account-wide opt-out (a web
+                // form, say) still keeps this channel's marketing away.
+                let still_out = state.live().any(|(list, slot)| {
+                    (list == ListId::SYSTEM || changes.iter().any(|c| c.list == Some(list)))
+                        && slot
+                            .entries
+                            .applying_to(Some(channel))
+                            .any(|set| set.contains(id.get()))
+                });
+                let reply = (!still_out).then(|| {
+                    state
+                        .channel_keywords
+                        .get(&channel)
+                        .unwrap_or(&state.keywords)
+                        .opt_in_text(language)
+                });
                 Ok(Inbound {
                     action: InboundAction::OptIn,
-                    reply: Some(reply),
+                    reply,
                     changes,
                     language,
                 })

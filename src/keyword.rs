@@ -518,6 +518,34 @@ impl Keywords {
                 reason: "must not be empty".into(),
             });
         }
+        // An opt-in or help word must not begin with an opt-out word: with
+        // leading matching, "STOP PLEASE" as an opt-in would turn a
+        // revocation into a resubscription.
+        let opt_out = |key: &str| {
+            matches!(builtin_meaning(key), Some(m) if m == OPTS_OUT)
+                || self
+                    .extra
+                    .iter()
+                    .any(|(w, k)| *k == ExtraKind::OptOut && canonical(w) == key)
+        };
+        for (word, kind) in &self.extra {
+            if *kind == ExtraKind::OptOut {
+                continue;
+            }
+            let key = canonical(word);
+            let words: Vec<&str> = key.split(' ').collect();
+            for n in 1..=words.len() {
+                let prefix = words.get(..n).unwrap_or_default().join(" ");
+                if opt_out(&prefix) {
+                    return Err(Error::InvalidList {
+                        field: ListField::Keyword,
+                        reason: format!(
+                            "{word:?} begins with the opt-out keyword {prefix:?}, so it cannot opt in or ask for help"
+                        ),
+                    });
+                }
+            }
+        }
         Ok(())
     }
 
@@ -796,13 +824,15 @@ enum Bound {
     Leading(usize),
 }
 
+const OPTS_OUT: &str = "opts out of every list";
+
 /// What a built-in keyword (an FCC word, or a shipped language's opt-out,
 /// opt-in or help word) does, given its canonical form; `None` for any
 /// other word.
 pub(crate) fn builtin_meaning(key: &str) -> Option<&'static str> {
     let is = |words: &[&str]| words.iter().any(|w| canonical(w) == key);
     if is(&FCC_REVOCATION_WORDS) || Language::ALL.iter().any(|l| is(l.opt_out_words())) {
-        Some("opts out of every list")
+        Some(OPTS_OUT)
     } else if Language::ALL.iter().any(|l| is(l.opt_in_words())) {
         Some("opts back in")
     } else if Language::ALL.iter().any(|l| is(l.help_words())) {
@@ -813,6 +843,22 @@ pub(crate) fn builtin_meaning(key: &str) -> Option<&'static str> {
 }
 
 impl Keywords {
+    /// The language to reply in to a word matched in `hit`: that language
+    /// if these settings use it (or the word has none), else the first
+    /// language they use. An FCC word is English, but on a channel set to
+    /// Spanish the reply must name the Spanish opt-in word.
+    pub(crate) fn reply_language(&self, hit: Option<Language>) -> Language {
+        match hit {
+            Some(l) if self.languages.contains(&l) => l,
+            _ => self
+                .languages
+                .first()
+                .copied()
+                .or(hit)
+                .unwrap_or(Language::English),
+        }
+    }
+
     /// The canonical forms of the extra words (which a list's own keyword
     /// must not take over).
     pub(crate) fn extra_keys(&self) -> impl Iterator<Item = String> + '_ {

@@ -616,6 +616,19 @@ impl State {
         at: Timestamp,
     ) -> Result<Vec<Change>, Error> {
         let scope = self.effective_scope(edit);
+        self.apply_in(id, action, edit, scope, at)
+    }
+
+    /// As [`State::apply`], in `scope` as given (not widened by the
+    /// channel's keyword scope).
+    pub(crate) fn apply_in(
+        &mut self,
+        id: AddressId,
+        action: Action,
+        edit: &Edit,
+        scope: Scope,
+        at: Timestamp,
+    ) -> Result<Vec<Change>, Error> {
         let mut changes = Vec::new();
         match action {
             Action::OptOut | Action::OptIn => {

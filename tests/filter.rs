@@ -625,3 +625,40 @@ fn duplicates_across_parallel_chunks() {
     assert_eq!(split.report().opted_out, 2 * opted_people);
     assert_eq!(split.report().duplicate, people - opted_people);
 }
+
+/// A stale list id in a utility or OTP dispatch does not hold up the send
+/// (those categories honour no list); a marketing send that names it is
+/// refused rather than sent unfiltered.
+#[test]
+fn a_deleted_list_stops_only_marketing_sends() {
+    let n = us();
+    let store = Store::new();
+    let promo = store.create_list(ListSettings::new("Promo")).unwrap();
+    let blocked = addr(&n, "(415) 555-0100");
+    store.block(&blocked, &Edit::new()).unwrap();
+    store.delete_list(promo).unwrap();
+    for category in [Category::Utility, Category::Authentication] {
+        let send = Dispatch::new(category).channel(A).honour(promo);
+        let split = store
+            .compile(&send)
+            .unwrap()
+            .split(&n, &["(415) 555-0100", "(415) 555-0101"]);
+        assert_eq!(
+            split.report().to_string(),
+            "1 sendable, 1 skipped (blocked)"
+        );
+        assert_eq!(
+            store.check(&blocked, &send).unwrap(),
+            Some(SkipReason::Blocked)
+        );
+    }
+    let marketing = Dispatch::new(Category::Marketing).channel(A).honour(promo);
+    assert!(matches!(
+        store.compile(&marketing),
+        Err(Error::UnknownList(_))
+    ));
+    assert!(matches!(
+        store.check(&blocked, &marketing),
+        Err(Error::UnknownList(_))
+    ));
+}

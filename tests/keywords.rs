@@ -266,6 +266,75 @@ fn stop_on_a_leaves_b_sendable_unless_a_enforces_account_opt_outs() {
 }
 
 #[test]
+fn a_channel_that_starts_enforcing_account_opt_outs_widens_the_next_stop() {
+    let (store, _) = store();
+    let from = sender();
+    store.inbound(&from, A, "STOP").unwrap();
+    store.set_keyword_scope(A, KeywordScope::Account);
+    // The earlier STOP was for A alone; this one is for the account.
+    let again = store.inbound(&from, A, "STOP").unwrap();
+    assert_eq!(again.changes.len(), 1);
+    assert_eq!(again.changes[0].scope, optout::Scope::Account);
+    assert!(again.reply.is_some());
+    assert_eq!(
+        store.check(&from, &marketing(B)).unwrap(),
+        Some(SkipReason::OptedOut)
+    );
+    // A third STOP is a repeat.
+    let third = store.inbound(&from, A, "STOP").unwrap();
+    assert_eq!((third.changes.len(), third.reply), (0, None));
+    // START on A lifts both the account-wide entry and A's own.
+    let back = store.inbound(&from, A, "START").unwrap();
+    assert_eq!(back.changes.len(), 2);
+    assert!(back.reply.is_some());
+    assert_eq!(store.check(&from, &marketing(A)).unwrap(), None);
+    assert_eq!(store.check(&from, &marketing(B)).unwrap(), None);
+}
+
+#[test]
+fn start_does_not_claim_a_resubscription_an_account_opt_out_still_blocks() {
+    let (store, _) = store();
+    let from = sender();
+    store.inbound(&from, A, "STOP").unwrap();
+    store
+        .opt_out(&from, &optout::Edit::new().source(optout::Source::WebForm))
+        .unwrap();
+    let start = store.inbound(&from, A, "START").unwrap();
+    // A's own opt-out is lifted, but the web-form opt-out still applies:
+    // no "you have been resubscribed".
+    assert_eq!(start.action, InboundAction::OptIn);
+    assert_eq!(start.changes.len(), 1);
+    assert_eq!(start.reply, None);
+    assert_eq!(
+        store.check(&from, &marketing(A)).unwrap(),
+        Some(SkipReason::OptedOut)
+    );
+}
+
+#[test]
+fn replies_name_words_the_channel_accepts() {
+    let store = Store::new();
+    let from = sender();
+    store
+        .set_channel_keywords(A, Keywords::default().languages([Language::Spanish]))
+        .unwrap();
+    // STOP is an FCC word and always works; the reply is in the channel's
+    // language and names its opt-in word, which works there.
+    let stop = store.inbound(&from, A, "STOP").unwrap();
+    let reply = stop.reply.unwrap();
+    assert_eq!(reply, Language::Spanish.opt_out_reply());
+    assert!(reply.contains("ALTA"));
+    let back = store.inbound(&from, A, "alta").unwrap();
+    assert_eq!(back.action, InboundAction::OptIn);
+    // On an English channel, STOP names START.
+    let stop = store.inbound(&from, B, "STOP").unwrap();
+    assert_eq!(
+        stop.reply.as_deref(),
+        Some(Language::English.opt_out_reply())
+    );
+}
+
+#[test]
 fn an_account_wide_opt_out_makes_a_channel_stop_a_repeat() {
     let (store, _) = store();
     let from = sender();
@@ -369,6 +438,43 @@ fn protected_words_and_reply_limits() {
 }
 
 #[test]
+fn an_opt_in_or_help_word_cannot_begin_with_an_opt_out_word() {
+    let store = Store::new();
+    for keywords in [
+        Keywords::default().add_opt_in("stop please"),
+        Keywords::default().add_opt_in("STOP ALL"),
+        Keywords::default().add_help("Cancel, help"),
+        Keywords::default().add_opt_in("BAJA YA"),
+        Keywords::default()
+            .add_opt_out("HALT")
+            .add_opt_in("halt now"),
+    ] {
+        assert!(
+            matches!(
+                store.set_keywords(keywords.clone()),
+                Err(Error::InvalidList { .. })
+            ),
+            "{keywords:?}"
+        );
+    }
+    assert_eq!(store.keywords(A), Keywords::default());
+    store
+        .set_keywords(
+            Keywords::default()
+                .matching(KeywordMatch::Leading)
+                .add_opt_in("GO")
+                .add_help("need help"),
+        )
+        .unwrap();
+    let from = sender();
+    store.inbound(&from, A, "stop please now").unwrap();
+    assert_eq!(
+        store.check(&from, &marketing(A)).unwrap(),
+        Some(SkipReason::OptedOut)
+    );
+}
+
+#[test]
 fn list_keywords_are_checked_as_replies_are_matched() {
     let store = Store::new();
     let refused = |settings: ListSettings| {
@@ -422,9 +528,14 @@ fn list_keywords_are_checked_as_replies_are_matched() {
         Err(Error::DuplicateKeyword { .. })
     ));
     assert!(matches!(
-        store.set_channel_keywords(B, Keywords::default().add_help("STOP PROMO")),
+        store.set_channel_keywords(B, Keywords::default().add_help("ÉTÉ")),
         Err(Error::DuplicateKeyword { .. })
     ));
+    assert!(
+        store
+            .set_channel_keywords(B, Keywords::default().add_help("STOP PROMO"))
+            .is_err()
+    );
     assert_eq!(store.keywords(A), before);
     assert_eq!(store.keywords(B), before);
     store
