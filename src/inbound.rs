@@ -361,13 +361,14 @@ impl Store {
                 }
                 // No "resubscribed" while an account-wide opt-out (a web
                 // form, say) still keeps this channel's marketing away.
-                let still_out = state.live().any(|(list, slot)| {
-                    (list == ListId::SYSTEM || changes.iter().any(|c| c.list == Some(list)))
-                        && slot
-                            .entries
+                let still_out = std::iter::once(ListId::SYSTEM)
+                    .chain(changes.iter().filter_map(|c| c.list))
+                    .filter_map(|list| state.slot(list).ok())
+                    .any(|slot| {
+                        slot.entries
                             .applying_to(Some(channel))
                             .any(|set| set.contains(id.get()))
-                });
+                    });
                 let reply = (!still_out).then(|| {
                     state
                         .channel_keywords
