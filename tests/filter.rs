@@ -279,26 +279,26 @@ fn a_change_before_compile_is_honoured_a_change_after_is_not() {
 
 #[test]
 fn list_settings_violations_change_nothing() {
+    /// Runs a change that must be refused; checks that the lists and the
+    /// history are as they were, and returns the error.
+    fn refused<T: std::fmt::Debug>(
+        store: &Store,
+        change: impl FnOnce(&Store) -> Result<T, Error>,
+    ) -> Error {
+        let (lists, history) = (store.lists(), store.history(..));
+        let err = change(store).expect_err("the change should be refused");
+        assert_eq!(store.lists(), lists, "{err}");
+        assert_eq!(store.history(..), history, "{err}");
+        err
+    }
     let store = Store::new();
     let a = store
         .create_list(ListSettings::new("A").keyword("STOPA"))
         .unwrap();
     let someone = addr(&us(), "(415) 555-0100");
     store.opt_out(&someone, &Edit::new().list(a)).unwrap();
-    let before = store.lists();
-    let history = store.history(..);
-    let refused = |result: Result<(), Error>| {
-        let err = result.unwrap_err();
-        assert_eq!(store.lists(), before, "{err}");
-        assert_eq!(store.history(..), history, "{err}");
-        err
-    };
     assert!(matches!(
-        refused(
-            store
-                .create_list(ListSettings::new("n".repeat(51)))
-                .map(drop)
-        ),
+        refused(&store, |s| s.create_list(ListSettings::new("n".repeat(51)))),
         Error::TooLong {
             field: optout::ListField::Name,
             limit: 50,
@@ -307,74 +307,63 @@ fn list_settings_violations_change_nothing() {
     ));
     // Limits count characters, not bytes: 50 accented letters fit.
     assert!(store.create_list(ListSettings::new("é".repeat(50))).is_ok());
-    let before = store.lists();
-    let refused = |result: Result<(), Error>| {
-        let err = result.unwrap_err();
-        assert_eq!(store.lists(), before, "{err}");
-        err
-    };
     assert!(matches!(
-        refused(
-            store
-                .create_list(ListSettings::new("B").webhook("ftp://x"))
-                .map(drop)
-        ),
+        refused(&store, |s| s
+            .create_list(ListSettings::new("B").webhook("ftp://x"))),
         Error::InvalidList {
             field: optout::ListField::Webhook,
             ..
         }
     ));
     assert!(matches!(
-        refused(
-            store
-                .create_list(ListSettings::new("B").keyword("stopa"))
-                .map(drop)
-        ),
+        refused(&store, |s| s
+            .create_list(ListSettings::new("B").keyword("stopa"))),
         Error::DuplicateKeyword { .. }
     ));
     assert!(matches!(
-        refused(store.create_list(ListSettings::new(" a ")).map(drop)),
+        refused(&store, |s| s.create_list(ListSettings::new(" a "))),
         Error::DuplicateName { .. }
     ));
     assert!(matches!(
-        refused(store.update_list(a, ListSettings::new("A").description("d".repeat(301)))),
+        refused(&store, |s| s.update_list(
+            a,
+            ListSettings::new("A").description("d".repeat(301))
+        )),
         Error::TooLong {
             field: optout::ListField::Description,
             ..
         }
     ));
     assert!(matches!(
-        refused(store.update_list(a, ListSettings::new("A").confirmation("c".repeat(301)))),
+        refused(&store, |s| s.update_list(
+            a,
+            ListSettings::new("A").confirmation("c".repeat(301))
+        )),
         Error::TooLong {
             field: optout::ListField::Confirmation,
             ..
         }
     ));
     assert!(matches!(
-        refused(store.update_list(ListId::SYSTEM, ListSettings::new("Renamed"))),
+        refused(&store, |s| s
+            .update_list(ListId::SYSTEM, ListSettings::new("Renamed"))),
         Error::SystemList { .. }
     ));
     assert!(matches!(
-        refused(store.delete_list(ListId::SYSTEM)),
+        refused(&store, |s| s.delete_list(ListId::SYSTEM)),
         Error::SystemList { .. }
     ));
     store.delete_list(a).unwrap();
-    let before = store.lists();
-    let refused = |result: Result<(), Error>| {
-        let err = result.unwrap_err();
-        assert_eq!(store.lists(), before, "{err}");
-        err
-    };
     assert!(matches!(
-        refused(store.update_list(a, ListSettings::new("A"))),
+        refused(&store, |s| s.update_list(a, ListSettings::new("A"))),
         Error::UnknownList(_)
     ));
     assert!(matches!(
-        refused(store.delete_list(a)),
+        refused(&store, |s| s.delete_list(a)),
         Error::UnknownList(_)
     ));
     assert!(matches!(
-        refused(store.opt_out(&someone, &Edit::new().list(a)).map(drop)),
+        refused(&store, |s| s.opt_out(&someone, &Edit::new().list(a))),
         Error::UnknownList(_)
     ));
 }
