@@ -270,8 +270,59 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn run(ops: &[Op]) -> Store {
-    let store = Store::with_clock(|| Timestamp::from_unix_secs(42));
+/// The writes the ops need, on an in-memory or a durable store.
+trait Target {
+    fn create_list(&self, settings: ListSettings) -> Result<(), Error>;
+    fn opt_out(&self, a: &Address, edit: &Edit) -> Result<(), Error>;
+    fn opt_in(&self, a: &Address, edit: &Edit) -> Result<(), Error>;
+    fn opt_out_many(&self, many: &[Address], edit: &Edit) -> Result<(), Error>;
+    fn block(&self, a: &Address) -> Result<(), Error>;
+    fn delete_list(&self, list: ListId) -> Result<(), Error>;
+    fn enforce_account(&self, channel: ChannelId) -> Result<(), Error>;
+    fn inbound(&self, a: &Address, channel: ChannelId, text: &str) -> Result<(), Error>;
+}
+
+macro_rules! target_for {
+    ($t:ty, $scope:expr) => {
+        impl Target for $t {
+            fn create_list(&self, settings: ListSettings) -> Result<(), Error> {
+                <$t>::create_list(self, settings).map(drop)
+            }
+            fn opt_out(&self, a: &Address, edit: &Edit) -> Result<(), Error> {
+                <$t>::opt_out(self, a, edit).map(drop)
+            }
+            fn opt_in(&self, a: &Address, edit: &Edit) -> Result<(), Error> {
+                <$t>::opt_in(self, a, edit).map(drop)
+            }
+            fn opt_out_many(&self, many: &[Address], edit: &Edit) -> Result<(), Error> {
+                <$t>::opt_out_many(self, many, edit).map(drop)
+            }
+            fn block(&self, a: &Address) -> Result<(), Error> {
+                <$t>::block(self, a, &Edit::new()).map(drop)
+            }
+            fn delete_list(&self, list: ListId) -> Result<(), Error> {
+                <$t>::delete_list(self, list)
+            }
+            fn enforce_account(&self, channel: ChannelId) -> Result<(), Error> {
+                $scope(self, channel)
+            }
+            fn inbound(&self, a: &Address, channel: ChannelId, text: &str) -> Result<(), Error> {
+                <$t>::inbound(self, a, channel, text).map(drop)
+            }
+        }
+    };
+}
+
+target_for!(Store, |s: &Store, c| {
+    s.set_keyword_scope(c, KeywordScope::Account);
+    Ok(())
+});
+target_for!(DurableStore, |s: &DurableStore, c| s
+    .set_keyword_scope(c, KeywordScope::Account));
+
+/// Applies the ops; refused operations are part of the law too: they
+/// change nothing.
+fn apply(store: &dyn Target, ops: &[Op]) {
     let sources = [
         Source::Manual,
         Source::Keyword,
@@ -286,65 +337,57 @@ fn run(ops: &[Op]) -> Store {
             phone(u64::from(w))
         }
     };
+    let list = |l: u8| Edit::new().list(ListId::new(u32::from(l)));
     for op in ops {
-        // Refused operations are part of the law too: they change nothing.
         let _ = match op {
-            Op::CreateList(n) => store
-                .create_list(ListSettings::new(format!("L{}", n % 5)).keyword(format!("K{n}")))
-                .map(drop),
+            Op::CreateList(n) => {
+                store.create_list(ListSettings::new(format!("L{}", n % 5)).keyword(format!("K{n}")))
+            }
             Op::OptOut {
                 who: w,
                 email,
-                list,
+                list: l,
                 channel,
                 source,
                 at,
             } => {
-                let mut edit = Edit::new()
-                    .list(ListId::new(u32::from(*list)))
+                let mut edit = list(*l)
                     .source(sources[usize::from(*source)])
                     .at(Timestamp::from_unix_secs(i64::from(*at)));
                 if let Some(c) = channel {
                     edit = edit.scope(Scope::Channel(ChannelId::new(u64::from(*c))));
                 }
-                store.opt_out(&who(*w, *email), &edit).map(drop)
+                store.opt_out(&who(*w, *email), &edit)
             }
             Op::OptIn {
                 who: w,
                 email,
-                list,
-            } => store
-                .opt_in(
-                    &who(*w, *email),
-                    &Edit::new().list(ListId::new(u32::from(*list))),
-                )
-                .map(drop),
-            Op::Many { from, n, list } => {
+                list: l,
+            } => store.opt_in(&who(*w, *email), &list(*l)),
+            Op::Many { from, n, list: l } => {
                 let many: Vec<Address> = (0..*n)
                     .map(|i| who(from.wrapping_add(i), i % 3 == 0))
                     .collect();
-                store
-                    .opt_out_many(&many, &Edit::new().list(ListId::new(u32::from(*list))))
-                    .map(drop)
+                store.opt_out_many(&many, &list(*l))
             }
-            Op::Block(w) => store.block(&who(*w, false), &Edit::new()).map(drop),
+            Op::Block(w) => store.block(&who(*w, false)),
             Op::DeleteList(l) => store.delete_list(ListId::new(u32::from(*l))),
-            Op::Scope(c) => {
-                store.set_keyword_scope(ChannelId::new(u64::from(*c)), KeywordScope::Account);
-                Ok(())
-            }
+            Op::Scope(c) => store.enforce_account(ChannelId::new(u64::from(*c))),
             Op::Inbound {
                 who: w,
                 channel,
                 text,
             } => {
                 let text = ["STOP", "START", "HELP", "K3"][usize::from(*text)];
-                store
-                    .inbound(&who(*w, false), ChannelId::new(u64::from(*channel)), text)
-                    .map(drop)
+                store.inbound(&who(*w, false), ChannelId::new(u64::from(*channel)), text)
             }
         };
     }
+}
+
+fn run(ops: &[Op]) -> Store {
+    let store = Store::with_clock(|| Timestamp::from_unix_secs(42));
+    apply(&store, ops);
     store
 }
 
@@ -368,78 +411,12 @@ proptest! {
         let dir = tempfile::tempdir().unwrap();
         let expected = {
             let (durable, _) = DurableStore::open(dir.path()).unwrap();
-            apply_durably(&durable, &ops);
+            apply(&durable, &ops);
             bytes(durable.store())
         };
         let (reopened, recovery) = DurableStore::open(dir.path()).unwrap();
         prop_assert_eq!(recovery.torn_bytes, 0);
         prop_assert_eq!(bytes(reopened.store()), expected);
-    }
-}
-
-fn apply_durably(store: &DurableStore, ops: &[Op]) {
-    let who = |w: u8, e: bool| {
-        if e {
-            email(u64::from(w))
-        } else {
-            phone(u64::from(w))
-        }
-    };
-    for op in ops {
-        let _ = match op {
-            Op::CreateList(n) => store
-                .create_list(ListSettings::new(format!("L{}", n % 5)).keyword(format!("K{n}")))
-                .map(drop),
-            Op::OptOut {
-                who: w,
-                email,
-                list,
-                channel,
-                at,
-                ..
-            } => {
-                let mut edit = Edit::new()
-                    .list(ListId::new(u32::from(*list)))
-                    .at(Timestamp::from_unix_secs(i64::from(*at)));
-                if let Some(c) = channel {
-                    edit = edit.scope(Scope::Channel(ChannelId::new(u64::from(*c))));
-                }
-                store.opt_out(&who(*w, *email), &edit).map(drop)
-            }
-            Op::OptIn {
-                who: w,
-                email,
-                list,
-            } => store
-                .opt_in(
-                    &who(*w, *email),
-                    &Edit::new().list(ListId::new(u32::from(*list))),
-                )
-                .map(drop),
-            Op::Many { from, n, list } => {
-                let many: Vec<Address> = (0..*n)
-                    .map(|i| who(from.wrapping_add(i), i % 3 == 0))
-                    .collect();
-                store
-                    .opt_out_many(&many, &Edit::new().list(ListId::new(u32::from(*list))))
-                    .map(drop)
-            }
-            Op::Block(w) => store.block(&who(*w, false), &Edit::new()).map(drop),
-            Op::DeleteList(l) => store.delete_list(ListId::new(u32::from(*l))),
-            Op::Scope(c) => {
-                store.set_keyword_scope(ChannelId::new(u64::from(*c)), KeywordScope::Account)
-            }
-            Op::Inbound {
-                who: w,
-                channel,
-                text,
-            } => {
-                let text = ["STOP", "START", "HELP", "K3"][usize::from(*text)];
-                store
-                    .inbound(&who(*w, false), ChannelId::new(u64::from(*channel)), text)
-                    .map(drop)
-            }
-        };
     }
 }
 
