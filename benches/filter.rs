@@ -20,6 +20,9 @@ use optout::{
 use rayon::prelude::*;
 use roaring::RoaringTreemap;
 
+mod common;
+use common::Rng;
+
 /// Counts live heap bytes.
 struct Counting;
 
@@ -50,20 +53,6 @@ unsafe impl GlobalAlloc for Counting {
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// A random US number's E.164 digits (area codes 200–999).
 fn us_number(rng: &mut Rng) -> u64 {
