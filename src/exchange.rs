@@ -1,46 +1,48 @@
 //! Moving lists between systems: CSV import (streaming, with per-row
 //! errors) and export, plain one-address-per-line files, and hashed
-//! suppression lists (SHA-256 or MD5 of canonical addresses).
+//! exports for partners.
+//!
+//! Exported cells that a spreadsheet would read as a formula (leading `=`,
+//! `+`, `-`, `@`, tab or carriage return) and that are not canonical E.164
+//! numbers are neutralized with a leading `'`, as OWASP advises against
+//! CSV injection (<https://owasp.org/www-community/attacks/CSV_Injection>);
+//! a cell that begins with `'` gets one more. Import removes one leading
+//! `'` from every cell, so export → import is the identity.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::ops::{Bound, RangeBounds};
 
-use md5::Md5;
 use rayon::prelude::*;
 use roaring::RoaringTreemap;
-use sha2::{Digest as _, Sha256};
 
-use crate::address::{Address, Normalizer, Phone};
-use crate::clock::Timestamp;
-use crate::error::Error;
-use crate::history::Action;
-use crate::list::ListId;
-use crate::store::{ChannelId, Edit, Scope, Source, Store};
-
-/// How an import applies each group of good rows: a bulk opt-out.
-pub(crate) type ApplyBulk<'a> =
-    dyn FnMut(&[Address], &Edit) -> Result<crate::store::Bulk, Error> + 'a;
+use crate::address::{Address, AddressId, Normalizer, Phone};
+use crate::error::{Error, ErrorKind, RowError};
+use crate::filter::Digest;
+use crate::model::{Channel, ListId, Scope, Source, Timestamp};
+use crate::store::{Edit, Store};
 
 /// The layout of an import file.
 ///
 /// # Example
 ///
 /// ```
-/// use optout::{Import, ImportFormat};
+/// use optout::exchange::{Import, ImportFormat};
 ///
 /// let import = Import::new().format(ImportFormat::Lines);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ImportFormat {
-    /// CSV with a header. The address comes from the first column named
-    /// (case-insensitively) `address`, `phone`, `phone number`, `mobile`,
-    /// `mobile number`, `msisdn`, `number`, `cell`, `email`, `e-mail` or
-    /// `email address`; optional columns `list` (a list name; `default` or
-    /// empty for the system list), `scope` (`account` or a channel id),
-    /// `time` (RFC 3339, a date or Unix seconds) and `source`.
+    /// CSV with a header. The address comes from an email column (`email`,
+    /// `e-mail`, `email address`, `e-mail address`), else a phone column
+    /// (`phone`, `phone number`, `mobile`, `mobile number`, `msisdn`,
+    /// `number`, `cell`, `cell phone`), else a bare `address` column (names
+    /// compared case-insensitively; the column used is reported in
+    /// [`ImportReport::address_column`]). Optional columns: `list` (a list
+    /// name; `default` or empty for the system list), `scope` (`account`
+    /// or a channel name), `time` (RFC 3339, a date or Unix seconds) and
+    /// `source`.
     #[default]
     Csv,
     /// One address per line; blank lines are skipped.
@@ -52,7 +54,7 @@ pub enum ImportFormat {
 /// # Example
 ///
 /// ```
-/// use optout::{Import, ImportMode};
+/// use optout::exchange::{Import, ImportMode};
 ///
 /// let strict = Import::new().mode(ImportMode::AllOrNothing);
 /// ```
@@ -72,13 +74,17 @@ pub enum ImportMode {
 /// # Example
 ///
 /// ```
-/// use optout::{ChannelId, Import, ImportFormat, ImportMode, Scope, Source};
+/// use optout::exchange::{Import, ImportFormat, ImportMode};
+/// use optout::model::{Channel, Scope, Source};
 ///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let import = Import::new()
 ///     .format(ImportFormat::Csv)
 ///     .mode(ImportMode::AllOrNothing)
-///     .scope(Scope::Channel(ChannelId::new(101)))
+///     .scope(Scope::Channel(Channel::new("sms1")?))
 ///     .source(Source::Api);
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Clone, Debug)]
 pub struct Import {
@@ -112,7 +118,7 @@ impl Import {
     /// # Example
     ///
     /// ```
-    /// let _ = optout::Import::new();
+    /// let _ = optout::exchange::Import::new();
     /// ```
     pub fn new() -> Import {
         Import::default()
@@ -123,7 +129,9 @@ impl Import {
     /// # Example
     ///
     /// ```
-    /// let _ = optout::Import::new().format(optout::ImportFormat::Lines);
+    /// use optout::exchange::{Import, ImportFormat};
+    ///
+    /// let _ = Import::new().format(ImportFormat::Lines);
     /// ```
     pub fn format(mut self, format: ImportFormat) -> Import {
         self.format = format;
@@ -135,7 +143,9 @@ impl Import {
     /// # Example
     ///
     /// ```
-    /// let _ = optout::Import::new().mode(optout::ImportMode::AllOrNothing);
+    /// use optout::exchange::{Import, ImportMode};
+    ///
+    /// let _ = Import::new().mode(ImportMode::AllOrNothing);
     /// ```
     pub fn mode(mut self, mode: ImportMode) -> Import {
         self.mode = mode;
@@ -147,7 +157,7 @@ impl Import {
     /// # Example
     ///
     /// ```
-    /// let _ = optout::Import::new().list(optout::ListId::SYSTEM);
+    /// let _ = optout::exchange::Import::new().list(optout::model::ListId::SYSTEM);
     /// ```
     pub fn list(mut self, list: ListId) -> Import {
         self.list = list;
@@ -159,7 +169,7 @@ impl Import {
     /// # Example
     ///
     /// ```
-    /// let _ = optout::Import::new().scope(optout::Scope::Account);
+    /// let _ = optout::exchange::Import::new().scope(optout::model::Scope::Account);
     /// ```
     pub fn scope(mut self, scope: Scope) -> Import {
         self.scope = scope;
@@ -171,7 +181,7 @@ impl Import {
     /// # Example
     ///
     /// ```
-    /// let _ = optout::Import::new().source(optout::Source::Api);
+    /// let _ = optout::exchange::Import::new().source(optout::model::Source::Api);
     /// ```
     pub fn source(mut self, source: Source) -> Import {
         self.source = source;
@@ -183,41 +193,11 @@ impl Import {
     /// # Example
     ///
     /// ```
-    /// let _ = optout::Import::new().at(optout::Timestamp::from_unix_secs(0));
+    /// let _ = optout::exchange::Import::new().at(optout::model::Timestamp::from_unix_secs(0));
     /// ```
     pub fn at(mut self, at: Timestamp) -> Import {
         self.at = Some(at);
         self
-    }
-}
-
-/// A row that was not imported, with its line number and why.
-///
-/// # Example
-///
-/// ```
-/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let store = optout::Store::new();
-/// let report = store.import(&b"address\n+14155550123\nnot a number\n"[..], &optout::Normalizer::default(), &optout::Import::new())?;
-/// assert_eq!(report.rejected[0].line, 3);
-/// assert_eq!(report.rejected[0].to_string(), "line 3: \"not a number\": invalid number: not a phone number");
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct RowError {
-    /// The line the row starts on (1-based; the header is line 1).
-    pub line: u64,
-    /// The address field as read.
-    pub input: String,
-    /// Why it was refused.
-    pub reason: String,
-}
-
-impl fmt::Display for RowError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}: {:?}: {}", self.line, self.input, self.reason)
     }
 }
 
@@ -226,12 +206,17 @@ impl fmt::Display for RowError {
 /// # Example
 ///
 /// ```
+/// use optout::{Normalizer, Store};
+/// use optout::address::Region;
+/// use optout::exchange::Import;
+///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let store = optout::Store::new();
+/// let store = Store::new();
 /// let file = "phone\n+14155550123\n(415) 555-0124\n+14155550123\n";
-/// let n = optout::Normalizer::new(optout::Region::new("US")?);
-/// let report = store.import(file.as_bytes(), &n, &optout::Import::new())?;
+/// let n = Normalizer::new(Region::new("US")?);
+/// let report = store.import(file.as_bytes(), &n, &Import::new())?;
 /// assert_eq!((report.rows, report.applied, report.unchanged), (3, 2, 1));
+/// assert_eq!(report.address_column.as_deref(), Some("phone"));
 /// assert!(report.rejected.is_empty());
 /// # Ok(())
 /// # }
@@ -249,6 +234,9 @@ pub struct ImportReport {
     /// [`ImportMode::AllOrNothing`], a non-empty list means nothing was
     /// applied.
     pub rejected: Vec<RowError>,
+    /// The header of the column addresses were read from (CSV only), as
+    /// written in the file.
+    pub address_column: Option<String>,
 }
 
 /// The columns found in a CSV header.
@@ -260,8 +248,8 @@ struct Columns {
     source: Option<usize>,
 }
 
-const ADDRESS_HEADERS: &[&str] = &[
-    "address",
+const EMAIL_HEADERS: &[&str] = &["email", "e-mail", "email address", "e-mail address"];
+const PHONE_HEADERS: &[&str] = &[
     "phone",
     "phone number",
     "mobile",
@@ -269,19 +257,20 @@ const ADDRESS_HEADERS: &[&str] = &[
     "msisdn",
     "number",
     "cell",
-    "email",
-    "e-mail",
-    "email address",
+    "cell phone",
 ];
+const ADDRESS_HEADERS: &[&str] = &["address"];
 
 impl Columns {
-    fn find(header: &csv::StringRecord) -> Option<Columns> {
-        let names: Vec<String> = header.iter().map(|h| h.trim().to_lowercase()).collect();
+    fn find(names: &[String]) -> Option<Columns> {
         let position = |wanted: &[&str]| names.iter().position(|n| wanted.contains(&n.as_str()));
+        // A specific email or phone column wins over a bare `address`,
+        // which may be a postal address.
+        let address = position(EMAIL_HEADERS)
+            .or_else(|| position(PHONE_HEADERS))
+            .or_else(|| position(ADDRESS_HEADERS))?;
         Some(Columns {
-            address: ADDRESS_HEADERS
-                .iter()
-                .find_map(|h| names.iter().position(|n| n == h))?,
+            address,
             list: position(&["list", "list name"]),
             scope: position(&["scope", "channel", "channel id"]),
             time: position(&["time", "date", "timestamp", "opted out at"]),
@@ -299,43 +288,64 @@ struct Pending {
     at: Timestamp,
 }
 
-fn parse_source(s: &str) -> Option<Source> {
-    match s.trim().to_lowercase().replace(['_', '-'], " ").as_str() {
-        "manual" => Some(Source::Manual),
-        "keyword" => Some(Source::Keyword),
-        "web form" | "webform" => Some(Source::WebForm),
-        "import" => Some(Source::Import),
-        "api" | "connector" => Some(Source::Api),
-        _ => None,
+/// Removes the `'` that export puts before a cell a spreadsheet would
+/// read as a formula (and before a cell that began with `'`).
+fn unescape(cell: &str) -> &str {
+    cell.strip_prefix('\'').unwrap_or(cell)
+}
+
+/// Neutralizes a cell a spreadsheet would read as a formula (OWASP CSV
+/// injection), unless it is a canonical E.164 number; a cell that begins
+/// with `'` gets one more, so that import can undo both.
+pub(crate) fn escape(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r', '\'']);
+    if risky && !is_e164(cell) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
     }
+}
+
+fn is_e164(cell: &str) -> bool {
+    cell.strip_prefix('+').is_some_and(|d| {
+        (2..=19).contains(&d.len())
+            && d.bytes().all(|b| b.is_ascii_digit())
+            && !d.starts_with('0')
+    })
 }
 
 impl Store {
     /// Imports opt-outs from a CSV or plain file, streaming: rows are
-    /// normalized in parallel a batch at a time, so a ten-million-row file
-    /// never needs ten million rows in memory (unless
-    /// [`ImportMode::AllOrNothing`] is asked for). Each bad row is
+    /// normalized in parallel a batch at a time (with the store's
+    /// recording policy, so a number from a range the metadata does not
+    /// know yet is still recorded), and each batch is one logged change,
+    /// so a ten-million-row file never needs ten million rows in memory
+    /// (unless [`ImportMode::AllOrNothing`] is asked for). Each bad row is
     /// reported with its line number.
     ///
     /// # Errors
     ///
-    /// [`Error::Csv`] for a file that is not CSV or has no address column,
-    /// [`Error::Io`] if reading fails, and the store's errors when applying
-    /// (an unknown default list). With [`ImportMode::ApplyValid`], batches
-    /// applied before such an error stay applied.
+    /// [`ErrorKind::Csv`] for a file that is not CSV or has no address
+    /// column, [`ErrorKind::Io`] if reading fails, and the store's errors
+    /// when applying (an unknown default list, a failed log write). With
+    /// [`ImportMode::ApplyValid`], batches applied before such an error
+    /// stay applied.
     ///
     /// # Example
     ///
     /// ```
-    /// use optout::{Import, ImportFormat, Normalizer, Region, Store};
+    /// use optout::{Normalizer, Store};
+    /// use optout::address::Region;
+    /// use optout::exchange::{Import, ImportFormat};
     ///
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let store = Store::new();
     /// let n = Normalizer::new(Region::new("US")?);
-    /// let file = "Email Address,Name\nAnn@Example.com,Ann\nbob@,Bob\n";
+    /// let file = "Address,Email Address,Name\n1 Main St,Ann@Example.com,Ann\n2 High St,bob@,Bob\n";
     /// let report = store.import(file.as_bytes(), &n, &Import::new())?;
+    /// assert_eq!(report.address_column.as_deref(), Some("Email Address"));
     /// assert_eq!(report.applied, 1);
-    /// assert_eq!(report.rejected.len(), 1);
+    /// assert_eq!(report.rejected[0].line, 3);
     ///
     /// let plain = "+14155550123\n\n(415) 555-0124\n";
     /// let report = store.import(plain.as_bytes(), &n, &Import::new().format(ImportFormat::Lines))?;
@@ -349,24 +359,12 @@ impl Store {
         normalizer: &Normalizer,
         import: &Import,
     ) -> Result<ImportReport, Error> {
-        self.import_with(reader, normalizer, import, &mut |addresses, edit| {
-            self.opt_out_many(addresses, edit)
-        })
-    }
-
-    /// The import, with the bulk opt-out it applies groups through (the
-    /// store's own, or a journaled one).
-    pub(crate) fn import_with(
-        &self,
-        reader: impl Read,
-        normalizer: &Normalizer,
-        import: &Import,
-        apply: &mut ApplyBulk<'_>,
-    ) -> Result<ImportReport, Error> {
-        let now = import.at.unwrap_or_else(|| self.time(&Edit::new()));
+        let policy = self.policy();
+        let normalizer = normalizer.with_policy(policy.recording(), policy.email_aliases());
+        let now = import.at.unwrap_or_else(|| self.now());
         let mut report = ImportReport::default();
         let mut held: Vec<Pending> = Vec::new();
-        let mut batch: Vec<(u64, Vec<String>)> = Vec::with_capacity(import.batch);
+        let mut batch: Vec<(u64, Vec<String>)> = Vec::with_capacity(import.batch.min(4096));
         let mut flush = |store: &Store,
                          batch: &mut Vec<(u64, Vec<String>)>,
                          columns: Option<&Columns>,
@@ -375,7 +373,7 @@ impl Store {
             let parsed: Vec<Result<Pending, RowError>> = batch
                 .par_iter()
                 .with_min_len(1024)
-                .map(|(line, fields)| store.row(*line, fields, columns, normalizer, import, now))
+                .map(|(line, fields)| store.row(*line, fields, columns, &normalizer, import, now))
                 .collect();
             batch.clear();
             let mut good = Vec::with_capacity(parsed.len());
@@ -386,7 +384,7 @@ impl Store {
                 }
             }
             match import.mode {
-                ImportMode::ApplyValid => apply_pending(good, report, &mut *apply),
+                ImportMode::ApplyValid => store.apply_pending(good, report),
                 ImportMode::AllOrNothing => {
                     held.extend(good);
                     Ok(())
@@ -396,7 +394,7 @@ impl Store {
         match import.format {
             ImportFormat::Lines => {
                 for (i, line) in BufReader::new(reader).lines().enumerate() {
-                    let line = line.map_err(Error::Io)?;
+                    let line = line.map_err(Error::io)?;
                     if line.trim().is_empty() {
                         continue;
                     }
@@ -411,13 +409,25 @@ impl Store {
             ImportFormat::Csv => {
                 let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
                 let header = csv.headers().map_err(|e| csv_error(&e))?.clone();
-                let columns = Columns::find(&header).ok_or_else(|| Error::Csv {
-                    line: 1,
-                    detail: format!(
-                        "no address column (expected one of {})",
-                        ADDRESS_HEADERS.join(", ")
-                    ),
+                let names: Vec<String> = header
+                    .iter()
+                    .map(|h| unescape(h.trim_start_matches('\u{feff}').trim()).to_lowercase())
+                    .collect();
+                let columns = Columns::find(&names).ok_or_else(|| -> Error {
+                    ErrorKind::Csv {
+                        line: 1,
+                        detail: format!(
+                            "no address column (expected one of {}, {} or {})",
+                            EMAIL_HEADERS.join(", "),
+                            PHONE_HEADERS.join(", "),
+                            ADDRESS_HEADERS.join(", ")
+                        ),
+                    }
+                    .into()
                 })?;
+                report.address_column = header
+                    .get(columns.address)
+                    .map(|h| h.trim_start_matches('\u{feff}').trim().to_owned());
                 let mut record = csv::StringRecord::new();
                 loop {
                     match csv.read_record(&mut record) {
@@ -427,7 +437,7 @@ impl Store {
                     }
                     let line = record.position().map_or(0, |p| p.line());
                     report.rows += 1;
-                    batch.push((line, record.iter().map(str::to_owned).collect()));
+                    batch.push((line, record.iter().map(|f| unescape(f).to_owned()).collect()));
                     if batch.len() >= import.batch {
                         flush(self, &mut batch, Some(&columns), &mut report)?;
                     }
@@ -436,7 +446,7 @@ impl Store {
             }
         }
         if import.mode == ImportMode::AllOrNothing && report.rejected.is_empty() {
-            apply_pending(held, &mut report, apply)?;
+            self.apply_pending(held, &mut report)?;
         }
         Ok(report)
     }
@@ -470,7 +480,7 @@ impl Store {
         let mut pending = Pending {
             address,
             list: import.list,
-            scope: import.scope,
+            scope: import.scope.clone(),
             source: import.source,
             at: now,
         };
@@ -488,32 +498,28 @@ impl Store {
                 pending.scope = if scope.eq_ignore_ascii_case("account") {
                     Scope::Account
                 } else {
-                    Scope::Channel(ChannelId::new(scope.parse().map_err(|_| {
-                        reject(format!("scope {scope:?} is not account or a channel id"))
-                    })?))
+                    Scope::Channel(
+                        Channel::new(scope)
+                            .map_err(|e| reject(format!("scope is not account or a channel: {e}")))?,
+                    )
                 };
             }
             if let Some(time) = field(c.time) {
                 pending.at = time
                     .parse()
-                    .map_err(|e: crate::clock::InvalidTimestamp| reject(e.to_string()))?;
+                    .map_err(|e: crate::model::InvalidTimestamp| reject(e.to_string()))?;
             }
             if let Some(source) = field(c.source) {
-                pending.source = parse_source(source)
-                    .ok_or_else(|| reject(format!("unknown source {source:?}")))?;
+                pending.source = source
+                    .parse()
+                    .map_err(|()| reject(format!("unknown source {source:?}")))?;
             }
         }
         Ok(pending)
     }
-}
 
-/// Applies good rows, grouped so that each group is one bulk change.
-fn apply_pending(
-    rows: Vec<Pending>,
-    report: &mut ImportReport,
-    apply: &mut ApplyBulk<'_>,
-) -> Result<(), Error> {
-    {
+    /// Applies good rows, grouped so that each group is one bulk change.
+    fn apply_pending(&self, rows: Vec<Pending>, report: &mut ImportReport) -> Result<(), Error> {
         let mut groups: HashMap<(ListId, Scope, Source, Timestamp), Vec<Address>> = HashMap::new();
         for p in rows {
             groups
@@ -521,12 +527,12 @@ fn apply_pending(
                 .or_default()
                 .push(p.address);
         }
-        let mut keys: Vec<_> = groups.keys().copied().collect();
-        keys.sort_by_key(|(list, scope, _, at)| (*at, *list, *scope));
+        let mut keys: Vec<_> = groups.keys().cloned().collect();
+        keys.sort_by(|(l1, s1, _, a1), (l2, s2, _, a2)| (a1, l1, s1).cmp(&(a2, l2, s2)));
         for key in keys {
-            let (list, scope, source, at) = key;
             if let Some(addresses) = groups.remove(&key) {
-                let bulk = apply(
+                let (list, scope, source, at) = key;
+                let bulk = self.opt_out_many(
                     &addresses,
                     &Edit::new().list(list).scope(scope).source(source).at(at),
                 )?;
@@ -536,22 +542,26 @@ fn apply_pending(
         }
         Ok(())
     }
-}
 
-impl Store {
     /// Exports current opt-outs as CSV — `address,list,scope,time,source` —
     /// where `time` and `source` are those of the opt-out that put the
-    /// address there (empty if the history no longer has it). Returns the
-    /// number of rows written.
+    /// address there (empty if the history no longer has it), and `scope`
+    /// is `account` or the channel's name. What is needed is copied under
+    /// a short read lock and written without it, so a slow writer never
+    /// holds up a change. Returns the number of rows written.
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] or [`Error::Csv`] if writing fails, [`Error::UnknownList`].
+    /// [`ErrorKind::Io`] or [`ErrorKind::Csv`] if writing fails,
+    /// [`ErrorKind::UnknownList`].
     ///
     /// # Example
     ///
     /// ```
-    /// use optout::{Edit, Export, Normalizer, Store, Timestamp};
+    /// use optout::{Normalizer, Store};
+    /// use optout::exchange::Export;
+    /// use optout::model::Timestamp;
+    /// use optout::store::Edit;
     ///
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let store = Store::new();
@@ -567,113 +577,90 @@ impl Store {
     /// # }
     /// ```
     pub fn export_csv(&self, writer: impl Write, export: &Export) -> Result<u64, Error> {
+        let data = self.export_data(export.lists.as_deref())?;
         let mut csv = csv::Writer::from_writer(writer);
         csv.write_record(["address", "list", "scope", "time", "source"])
             .map_err(|e| csv_error(&e))?;
-        let state = self.read();
-        let lists: Vec<ListId> = match &export.lists {
-            Some(lists) => {
-                for &l in lists {
-                    state.slot(l)?;
-                }
-                lists.clone()
-            }
-            None => (0..state.lists.len() as u32)
-                .map(ListId)
-                .filter(|l| state.slot(*l).is_ok())
-                .collect(),
+        let mut written = 0u64;
+        let mut row = |csv: &mut csv::Writer<_>, cells: [String; 5]| -> Result<(), Error> {
+            csv.write_record(cells.iter().map(|c| escape(c).into_owned()))
+                .map_err(|e| csv_error(&e))?;
+            written += 1;
+            Ok(())
         };
         // Newest opt-out first: each current entry takes the time and source
         // of the latest opt-out that added it.
-        let mut written = 0u64;
         let mut seen: HashMap<(ListId, Scope), RoaringTreemap> = HashMap::new();
-        let changes = state.history.opt_out_records();
-        let inside = |t: Timestamp| export.contains(t);
-        let address_text = |id: u64| -> String {
-            match crate::id::AddressId::new(id) {
-                Some(a) if a.is_phone() => {
-                    Phone::from_id(a).map(|p| p.to_string()).unwrap_or_default()
-                }
-                Some(a) => state
-                    .emails
-                    .email(a)
-                    .map(|e| e.to_string())
-                    .unwrap_or_default(),
-                None => String::new(),
-            }
-        };
-        for (at, list, scope, source, ids) in changes.into_iter().rev() {
-            if !lists.contains(&list) {
-                continue;
-            }
-            let Ok(slot) = state.slot(list) else { continue };
-            let Some(current) = slot.entries.scope(scope) else {
+        for (at, list, scope, source, ids) in data.records.iter().rev() {
+            let Some((_, name, entries)) = data.lists.iter().find(|(l, ..)| l == list) else {
                 continue;
             };
-            let done = seen.entry((list, scope)).or_default();
-            let fresh = &(&ids & current) - &*done;
+            let Some(current) = entries.scope(scope) else {
+                continue;
+            };
+            let done = seen.entry((*list, scope.clone())).or_default();
+            let fresh = &(ids & current) - &*done;
             *done |= &fresh;
-            if !inside(at) {
+            if !export.contains(*at) {
                 continue;
             }
-            let name = slot.settings.name();
             for id in fresh.iter() {
-                csv.write_record([
-                    address_text(id),
-                    name.to_owned(),
-                    scope_text(scope),
-                    at.to_string(),
-                    source.to_string(),
-                ])
-                .map_err(|e| csv_error(&e))?;
-                written += 1;
+                row(
+                    &mut csv,
+                    [
+                        data.address_text(id),
+                        name.clone(),
+                        scope_text(scope),
+                        at.to_string(),
+                        source.to_string(),
+                    ],
+                )?;
             }
         }
         if export.range_is_unbounded() {
             // Entries whose opt-out is no longer in the history.
-            for &list in &lists {
-                let Ok(slot) = state.slot(list) else { continue };
-                let scopes = std::iter::once((Scope::Account, &slot.entries.account)).chain(
-                    slot.entries
-                        .channels
-                        .iter()
-                        .map(|(c, ids)| (Scope::Channel(*c), ids)),
-                );
-                for (scope, ids) in scopes {
-                    let rest = match seen.get(&(list, scope)) {
+            for (list, name, entries) in &data.lists {
+                for (scope, ids) in entries.scopes() {
+                    let rest = match seen.get(&(*list, scope.clone())) {
                         Some(done) => ids - done,
                         None => ids.clone(),
                     };
                     for id in rest.iter() {
-                        csv.write_record([
-                            address_text(id),
-                            slot.settings.name().to_owned(),
-                            scope_text(scope),
-                            String::new(),
-                            String::new(),
-                        ])
-                        .map_err(|e| csv_error(&e))?;
-                        written += 1;
+                        row(
+                            &mut csv,
+                            [
+                                data.address_text(id),
+                                name.clone(),
+                                scope_text(&scope),
+                                String::new(),
+                                String::new(),
+                            ],
+                        )?;
                     }
                 }
             }
         }
-        csv.flush().map_err(Error::Io)?;
+        csv.flush().map_err(Error::io)?;
         Ok(written)
     }
 
     /// Writes one lowercase hex digest per line for every address on a list
     /// (any scope): SHA-256 or MD5 of the canonical form (`+14155550123`,
-    /// `ann@example.com`). Returns the number written.
+    /// `ann@example.com`), for a partner's [`HashedList`](crate::filter::HashedList).
+    /// The list is copied under a short read lock and written without it.
+    /// Returns the number written.
     ///
     /// # Errors
     ///
-    /// [`Error::Io`], [`Error::UnknownList`].
+    /// [`ErrorKind::Io`], [`ErrorKind::UnknownList`].
     ///
     /// # Example
     ///
     /// ```
-    /// use optout::{Digest, Edit, ListId, Normalizer, Store};
+    /// use optout::{Normalizer, Store};
+    /// use optout::filter::Digest;
+    /// use optout::model::ListId;
+    /// use optout::store::Edit;
     ///
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let store = Store::new();
@@ -690,41 +677,52 @@ impl Store {
         list: ListId,
         digest: Digest,
     ) -> Result<u64, Error> {
-        let state = self.read();
-        let slot = state.slot(list)?;
-        let sets: Vec<&RoaringTreemap> = std::iter::once(&slot.entries.account)
-            .chain(slot.entries.channels.values())
-            .collect();
-        let all = crate::bitmap::union_all(&sets);
+        let data = self.export_data(Some(&[list]))?;
         let mut written = 0;
-        for id in all.iter().filter_map(crate::id::AddressId::new) {
-            let text = match Phone::from_id(id) {
-                Some(p) => p.to_string(),
-                None => match state.emails.email(id) {
-                    Some(e) => e.to_string(),
-                    None => continue,
-                },
-            };
-            writeln!(writer, "{}", digest.hex(&text)).map_err(Error::Io)?;
-            written += 1;
+        for (_, _, entries) in &data.lists {
+            let sets: Vec<&RoaringTreemap> = entries.applying_to(None).collect();
+            let all = crate::bitmap::union_all(&sets);
+            for id in all.iter() {
+                let text = data.address_text(id);
+                if text.is_empty() {
+                    continue;
+                }
+                writeln!(writer, "{}", digest.hex(&text)).map_err(Error::io)?;
+                written += 1;
+            }
         }
-        writer.flush().map_err(Error::Io)?;
+        writer.flush().map_err(Error::io)?;
         Ok(written)
     }
 }
 
-fn scope_text(scope: Scope) -> String {
+impl crate::store::ExportData {
+    fn address_text(&self, id: u64) -> String {
+        match AddressId::new(id) {
+            Some(a) if a.is_phone() => Phone::from_id(a).map(|p| p.to_string()).unwrap_or_default(),
+            Some(a) => self
+                .emails
+                .email(a)
+                .map(|e| e.to_string())
+                .unwrap_or_default(),
+            None => String::new(),
+        }
+    }
+}
+
+fn scope_text(scope: &Scope) -> String {
     match scope {
         Scope::Account => "account".into(),
-        Scope::Channel(c) => c.to_string(),
+        Scope::Channel(c) => c.as_str().to_owned(),
     }
 }
 
 fn csv_error(e: &csv::Error) -> Error {
-    Error::Csv {
+    ErrorKind::Csv {
         line: e.position().map_or(0, |p| p.line()),
         detail: e.to_string(),
     }
+    .into()
 }
 
 /// Which opt-outs [`Store::export_csv`] writes: some or all lists, and an
@@ -733,7 +731,8 @@ fn csv_error(e: &csv::Error) -> Error {
 /// # Example
 ///
 /// ```
-/// use optout::{Export, ListId, Timestamp};
+/// use optout::exchange::Export;
+/// use optout::model::{ListId, Timestamp};
 ///
 /// let t = Timestamp::from_unix_secs;
 /// let last_month = Export::all().list(ListId::SYSTEM).between(t(1_761_955_200)..t(1_764_547_200));
@@ -757,7 +756,7 @@ impl Export {
     /// # Example
     ///
     /// ```
-    /// let _ = optout::Export::all();
+    /// let _ = optout::exchange::Export::all();
     /// ```
     pub fn all() -> Export {
         Export {
@@ -772,7 +771,7 @@ impl Export {
     /// # Example
     ///
     /// ```
-    /// let _ = optout::Export::all().list(optout::ListId::SYSTEM);
+    /// let _ = optout::exchange::Export::all().list(optout::model::ListId::SYSTEM);
     /// ```
     pub fn list(mut self, list: ListId) -> Export {
         self.lists.get_or_insert_with(Vec::new).push(list);
@@ -784,8 +783,8 @@ impl Export {
     /// # Example
     ///
     /// ```
-    /// let t = optout::Timestamp::from_unix_secs;
-    /// let _ = optout::Export::all().between(t(0)..=t(100));
+    /// let t = optout::model::Timestamp::from_unix_secs;
+    /// let _ = optout::exchange::Export::all().between(t(0)..=t(100));
     /// ```
     pub fn between(mut self, range: impl RangeBounds<Timestamp>) -> Export {
         self.start = range.start_bound().cloned();
@@ -802,180 +801,28 @@ impl Export {
     }
 }
 
-/// A digest for hashed suppression exchange.
-///
-/// # Example
-///
-/// ```
-/// use optout::Digest;
-///
-/// assert_eq!(Digest::Sha256.hex("ann@example.com").len(), 64);
-/// assert_eq!(Digest::Md5.hex("ann@example.com").len(), 32);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Digest {
-    /// SHA-256.
-    Sha256,
-    /// MD5, still common in affiliate suppression files.
-    Md5,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl Digest {
-    /// The lowercase hex digest of `text`.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// assert_eq!(optout::Digest::Md5.hex(""), "d41d8cd98f00b204e9800998ecf8427e");
-    /// ```
-    pub fn hex(self, text: &str) -> String {
-        let bytes = self.raw(text);
-        let len = self.len();
-        bytes.iter().take(len).map(|b| format!("{b:02x}")).collect()
-    }
-
-    fn raw(self, text: &str) -> [u8; 32] {
-        let mut out = [0u8; 32];
-        match self {
-            Digest::Sha256 => out.copy_from_slice(&Sha256::digest(text.as_bytes())),
-            Digest::Md5 => {
-                if let Some(head) = out.get_mut(..16) {
-                    head.copy_from_slice(&Md5::digest(text.as_bytes()));
-                }
-            }
+    #[test]
+    fn escaping_neutralizes_formulas_and_round_trips() {
+        for (cell, out) in [
+            ("=1+1", "'=1+1"),
+            ("+14155550123", "+14155550123"),
+            ("+1 415", "'+1 415"),
+            ("-2", "'-2"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("'=x", "''=x"),
+            ("'plain", "''plain"),
+            ("ann@example.com", "ann@example.com"),
+            ("+0123", "'+0123"),
+            ("sms1", "sms1"),
+        ] {
+            assert_eq!(escape(cell), out, "{cell:?}");
+            assert_eq!(unescape(&escape(cell)), cell);
         }
-        out
-    }
-
-    fn len(self) -> usize {
-        match self {
-            Digest::Sha256 => 32,
-            Digest::Md5 => 16,
-        }
-    }
-}
-
-/// A partner's suppression list of hashed addresses: honoured without
-/// holding the plaintext.
-///
-/// # Example
-///
-/// ```
-/// use optout::{Digest, HashedList, Normalizer};
-///
-/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let n = Normalizer::default();
-/// let file = format!("{}\nnot-hex\n", Digest::Sha256.hex("ann@example.com"));
-/// let (list, rejected) = HashedList::read(file.as_bytes(), Digest::Sha256)?;
-/// assert_eq!(rejected.len(), 1);
-/// assert!(list.contains(&n.address("ANN@example.com")?));
-/// assert!(!list.contains(&n.address("bob@example.com")?));
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HashedList {
-    digest: Digest,
-    hashes: std::collections::HashSet<[u8; 32]>,
-}
-
-impl HashedList {
-    /// Reads one hex digest per line (case-insensitive; blank lines
-    /// skipped); lines that are not digests of this kind are returned with
-    /// their line numbers.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Io`].
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// let (list, bad) = optout::HashedList::read(&b""[..], optout::Digest::Md5)?;
-    /// assert!(list.is_empty() && bad.is_empty());
-    /// # Ok::<(), optout::Error>(())
-    /// ```
-    pub fn read(reader: impl Read, digest: Digest) -> Result<(HashedList, Vec<RowError>), Error> {
-        let mut hashes = std::collections::HashSet::new();
-        let mut rejected = Vec::new();
-        for (i, line) in BufReader::new(reader).lines().enumerate() {
-            let line = line.map_err(Error::Io)?;
-            let text = line.trim();
-            if text.is_empty() {
-                continue;
-            }
-            match parse_hex(text, digest.len()) {
-                Some(h) => {
-                    hashes.insert(h);
-                }
-                None => rejected.push(RowError {
-                    line: i as u64 + 1,
-                    input: text.to_owned(),
-                    reason: format!("not a {}-character hex digest", digest.len() * 2),
-                }),
-            }
-        }
-        Ok((HashedList { digest, hashes }, rejected))
-    }
-
-    /// `true` if the address's digest is on the list.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let (list, _) = optout::HashedList::read(&b""[..], optout::Digest::Sha256)?;
-    /// assert!(!list.contains(&optout::Normalizer::default().address("+14155550123")?));
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn contains(&self, address: &Address) -> bool {
-        self.hashes.contains(&self.digest.raw(&address.to_string()))
-    }
-
-    /// The number of digests.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// let (list, _) = optout::HashedList::read(&b""[..], optout::Digest::Md5).unwrap();
-    /// assert_eq!(list.len(), 0);
-    /// ```
-    pub fn len(&self) -> usize {
-        self.hashes.len()
-    }
-
-    /// `true` if there are no digests.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// let (list, _) = optout::HashedList::read(&b""[..], optout::Digest::Md5).unwrap();
-    /// assert!(list.is_empty());
-    /// ```
-    pub fn is_empty(&self) -> bool {
-        self.hashes.is_empty()
-    }
-}
-
-fn parse_hex(text: &str, len: usize) -> Option<[u8; 32]> {
-    if text.len() != len * 2 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, slot) in out.iter_mut().take(len).enumerate() {
-        *slot = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
-}
-
-impl crate::history::History {
-    /// Every opt-out record, oldest first, as (time, list, scope, source,
-    /// ids).
-    pub(crate) fn opt_out_records(
-        &self,
-    ) -> Vec<(Timestamp, ListId, Scope, Source, RoaringTreemap)> {
-        self.records_of(Action::OptOut)
     }
 }

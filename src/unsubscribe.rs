@@ -1,7 +1,7 @@
 //! One-click unsubscribe links (RFC 2369 / RFC 8058) and web-form
-//! opt-outs: signed tokens, the link and headers to put in a message, and
-//! the handling of the click. The crate does no HTTP; a web handler passes
-//! in what it received.
+//! opt-outs: signed tokens bound to the person, the link and headers to
+//! put in a message, and the handling of the click. The crate does no
+//! HTTP; a web handler passes in what it received.
 
 use std::fmt;
 
@@ -10,117 +10,246 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::address::{Address, Invalid, Normalizer, Phone};
-use crate::clock::Timestamp;
-use crate::error::Error;
-use crate::id::AddressId;
-use crate::inbound::Event;
-use crate::keyword::Language;
-use crate::list::ListId;
-use crate::store::{ChannelId, Edit, Scope, Source, Store};
-
-/// How a web-form opt-out is recorded.
-pub(crate) type Record<'a> =
-    dyn Fn(&Address, &Edit) -> Result<Vec<crate::history::Change>, Error> + 'a;
+use crate::address::{Address, AddressId, Email, Invalid, Normalizer, Phone};
+use crate::error::{Error, ErrorKind};
+use crate::model::{Channel, ListId, Scope, Source, Timestamp};
+use crate::store::{Edit, Event, Op, Store};
 
 /// Token layout version.
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
 /// Bytes of HMAC-SHA256 kept in a token: 128 bits.
 const TAG: usize = 16;
+/// Bytes of the keyed digest that binds an email token to its address.
+const DIGEST: usize = 12;
 /// Longest token accepted, in characters, before any decoding.
-const MAX_TOKEN_CHARS: usize = 128;
+const MAX_TOKEN_CHARS: usize = 640;
 /// The RFC 8058 one-click POST body.
 pub const ONE_CLICK_BODY: &str = "List-Unsubscribe=One-Click";
+/// Days a link stays honoured after it is sent, whatever expiry it
+/// carries: CAN-SPAM requires the opt-out mechanism to keep working "for
+/// no less than 30 days after the transmission of the original message"
+/// (15 U.S.C. 7704(a)(3)(A)(ii)).
+pub const MIN_HONOURED_DAYS: i64 = 30;
 
 /// What an unsubscribe token says: who, from which list, on which channel,
-/// until when.
+/// when it was issued and until when it is honoured.
 ///
-/// The token carries the address's [`AddressId`], not the address: an
-/// email appears as its index in the store's table. A phone id is its
-/// E.164 digits, so a phone token shows the number to whoever holds it.
+/// A token is made by [`Store::unsubscribe_token`] and names the address
+/// itself: a phone by its E.164 digits (so a phone token shows the number
+/// to whoever holds it), an email by its index in the issuing store plus
+/// a keyed digest of the address. A store that finds another address at
+/// that index (after an export and re-import, or another store sharing
+/// the keys) looks the address up by its digest, and refuses the link if
+/// it holds no such address — an old link opts out the same person or
+/// nobody, never someone else.
 ///
 /// # Example
 ///
 /// ```
-/// use optout::{AddressId, ListId, Timestamp, UnsubscribeToken};
+/// use optout::{Normalizer, Store};
+/// use optout::model::{ListId, Timestamp};
 ///
-/// let token = UnsubscribeToken::new(AddressId::from_email_index(7), ListId::SYSTEM)
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let store = Store::builder().clock(|| Timestamp::from_unix_secs(1_700_000_000)).build()?;
+/// let ann = Normalizer::default().address("ann@example.com")?;
+/// let token = store.unsubscribe_token(&ann, ListId::SYSTEM)?
 ///     .expires(Timestamp::from_unix_secs(2_000_000_000));
-/// assert_eq!(token.address, AddressId::from_email_index(7));
+/// assert!(token.address().is_email());
+/// assert_eq!(token.issued(), Timestamp::from_unix_secs(1_700_000_000));
+/// # Ok(())
+/// # }
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct UnsubscribeToken {
-    /// The recipient.
-    pub address: AddressId,
-    /// The list to leave (the system list for a general unsubscribe).
-    pub list: ListId,
-    /// The channel the message came from, if any.
-    pub channel: Option<ChannelId>,
-    /// After this time the token is refused.
-    pub expires: Option<Timestamp>,
+    address: AddressId,
+    /// The address, when the token was made by a store (to sign).
+    email: Option<Email>,
+    /// The keyed digest, when the token was read from a link.
+    digest: Option<[u8; DIGEST]>,
+    list: ListId,
+    channel: Option<Channel>,
+    issued: Timestamp,
+    expires: Option<Timestamp>,
+    key_id: u8,
 }
 
 impl UnsubscribeToken {
-    /// A token for `address` and `list`, no channel, no expiry.
+    /// Sets the channel the message came from (recorded in the token; the
+    /// opt-out itself is account-wide, as web-form opt-outs are).
     ///
     /// # Example
     ///
     /// ```
-    /// use optout::{AddressId, ListId, UnsubscribeToken};
+    /// use optout::{Normalizer, Store};
+    /// use optout::model::{Channel, ListId};
     ///
-    /// let t = UnsubscribeToken::new(AddressId::from_email_index(0), ListId::SYSTEM);
-    /// assert_eq!(t.expires, None);
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let store = Store::new();
+    /// let a = Normalizer::default().address("ann@example.com")?;
+    /// let news = Channel::new("news@example.com")?;
+    /// let t = store.unsubscribe_token(&a, ListId::SYSTEM)?.channel(news.clone());
+    /// assert_eq!(t.channel_name(), Some(&news));
+    /// # Ok(())
+    /// # }
     /// ```
-    pub fn new(address: AddressId, list: ListId) -> UnsubscribeToken {
-        UnsubscribeToken {
-            address,
-            list,
-            channel: None,
-            expires: None,
-        }
-    }
-
-    /// Sets the channel.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use optout::{AddressId, ChannelId, ListId, UnsubscribeToken};
-    ///
-    /// let t = UnsubscribeToken::new(AddressId::from_email_index(0), ListId::SYSTEM).channel(ChannelId::new(5));
-    /// assert_eq!(t.channel, Some(ChannelId::new(5)));
-    /// ```
-    pub fn channel(mut self, channel: ChannelId) -> UnsubscribeToken {
+    pub fn channel(mut self, channel: Channel) -> UnsubscribeToken {
         self.channel = Some(channel);
         self
     }
 
-    /// Sets the expiry.
+    /// Sets the expiry. A link is honoured for at least
+    /// [`MIN_HONOURED_DAYS`] after it was issued, whatever its expiry.
     ///
     /// # Example
     ///
     /// ```
-    /// use optout::{AddressId, ListId, Timestamp, UnsubscribeToken};
+    /// use optout::{Normalizer, Store};
+    /// use optout::model::{ListId, Timestamp};
     ///
-    /// let t = UnsubscribeToken::new(AddressId::from_email_index(0), ListId::SYSTEM).expires(Timestamp::EPOCH);
-    /// assert_eq!(t.expires, Some(Timestamp::EPOCH));
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let store = Store::new();
+    /// let a = Normalizer::default().address("+14155550123")?;
+    /// let t = store.unsubscribe_token(&a, ListId::SYSTEM)?.expires(Timestamp::EPOCH);
+    /// assert_eq!(t.expiry(), Some(Timestamp::EPOCH));
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn expires(mut self, at: Timestamp) -> UnsubscribeToken {
         self.expires = Some(at);
         self
     }
 
-    fn encode(&self, key_id: u8) -> Vec<u8> {
-        let mut out = Vec::with_capacity(40);
+    /// The recipient's id: a phone's digits, or an email's index in the
+    /// store that issued the token.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let store = optout::Store::new();
+    /// let a = optout::Normalizer::default().address("+14155550123")?;
+    /// let t = store.unsubscribe_token(&a, optout::model::ListId::SYSTEM)?;
+    /// assert_eq!(t.address().get(), 14155550123);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn address(&self) -> AddressId {
+        self.address
+    }
+
+    /// The list to leave (the system list for a general unsubscribe).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let store = optout::Store::new();
+    /// let a = optout::Normalizer::default().address("+14155550123")?;
+    /// assert_eq!(store.unsubscribe_token(&a, optout::model::ListId::SYSTEM)?.list(), optout::model::ListId::SYSTEM);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn list(&self) -> ListId {
+        self.list
+    }
+
+    /// The channel the message came from, if the token names one.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let store = optout::Store::new();
+    /// let a = optout::Normalizer::default().address("+14155550123")?;
+    /// assert_eq!(store.unsubscribe_token(&a, optout::model::ListId::SYSTEM)?.channel_name(), None);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn channel_name(&self) -> Option<&Channel> {
+        self.channel.as_ref()
+    }
+
+    /// When the token was issued.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let store = optout::Store::new();
+    /// let a = optout::Normalizer::default().address("+14155550123")?;
+    /// assert!(store.unsubscribe_token(&a, optout::model::ListId::SYSTEM)?.issued() > optout::model::Timestamp::EPOCH);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn issued(&self) -> Timestamp {
+        self.issued
+    }
+
+    /// The expiry the sender set, if any.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let store = optout::Store::new();
+    /// let a = optout::Normalizer::default().address("+14155550123")?;
+    /// assert_eq!(store.unsubscribe_token(&a, optout::model::ListId::SYSTEM)?.expiry(), None);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn expiry(&self) -> Option<Timestamp> {
+        self.expires
+    }
+
+    /// The last moment the link is honoured: its expiry, but never less
+    /// than [`MIN_HONOURED_DAYS`] after it was issued; `None` for no
+    /// expiry.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use optout::{Normalizer, Store};
+    /// use optout::model::{ListId, Timestamp};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let store = Store::builder().clock(|| Timestamp::from_unix_secs(0)).build()?;
+    /// let a = Normalizer::default().address("+14155550123")?;
+    /// let t = store.unsubscribe_token(&a, ListId::SYSTEM)?.expires(Timestamp::from_unix_secs(60));
+    /// assert_eq!(t.honoured_until(), Some(Timestamp::EPOCH.add_days(30)));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn honoured_until(&self) -> Option<Timestamp> {
+        self.expires
+            .map(|e| e.max(self.issued.add_days(MIN_HONOURED_DAYS)))
+    }
+
+    fn encode(&self, key_id: u8, keys: &UnsubscribeKeys) -> Vec<u8> {
+        let mut out = Vec::with_capacity(48);
         out.push(VERSION);
         out.push(key_id);
-        let flags = u8::from(self.channel.is_some()) | u8::from(self.expires.is_some()) << 1;
+        let email = self.address.is_email();
+        let flags = u8::from(self.channel.is_some())
+            | u8::from(self.expires.is_some()) << 1
+            | u8::from(email) << 2;
         out.push(flags);
-        out.extend_from_slice(&self.address.get().to_le_bytes());
+        out.extend_from_slice(&self.issued.unix_millis().to_le_bytes());
+        match self.address.email_index() {
+            Some(index) => {
+                out.extend_from_slice(&index.to_le_bytes());
+                let digest = match &self.email {
+                    Some(e) => keys.digest(key_id, e.as_str()).unwrap_or_default(),
+                    None => self.digest.unwrap_or_default(),
+                };
+                out.extend_from_slice(&digest);
+            }
+            None => out.extend_from_slice(&self.address.get().to_le_bytes()),
+        }
         out.extend_from_slice(&self.list.get().to_le_bytes());
-        if let Some(c) = self.channel {
-            out.extend_from_slice(&c.get().to_le_bytes());
+        if let Some(c) = &self.channel {
+            let name = c.as_str().as_bytes();
+            out.extend_from_slice(&(name.len() as u16).to_le_bytes());
+            out.extend_from_slice(name);
         }
         if let Some(t) = self.expires {
             out.extend_from_slice(&t.unix_millis().to_le_bytes());
@@ -128,56 +257,62 @@ impl UnsubscribeToken {
         out
     }
 
-    fn decode(body: &[u8]) -> Result<(u8, UnsubscribeToken), TokenRejected> {
+    fn decode(body: &[u8]) -> Result<UnsubscribeToken, TokenRejected> {
         let mut r = body;
         let mut take = |n: usize| -> Result<&[u8], TokenRejected> {
             let (head, tail) = r.split_at_checked(n).ok_or(TokenRejected::Malformed)?;
             r = tail;
             Ok(head)
         };
-        let u64_of = |b: &[u8]| {
-            b.try_into()
-                .map(u64::from_le_bytes)
-                .map_err(|_| TokenRejected::Malformed)
-        };
-        let version = *take(1)?.first().ok_or(TokenRejected::Malformed)?;
+        fn arr<const N: usize>(b: &[u8]) -> Result<[u8; N], TokenRejected> {
+            b.try_into().map_err(|_| TokenRejected::Malformed)
+        }
+        let [version] = arr::<1>(take(1)?)?;
         if version != VERSION {
             return Err(TokenRejected::Malformed);
         }
-        let key_id = *take(1)?.first().ok_or(TokenRejected::Malformed)?;
-        let flags = *take(1)?.first().ok_or(TokenRejected::Malformed)?;
-        if flags > 3 {
+        let [key_id] = arr::<1>(take(1)?)?;
+        let [flags] = arr::<1>(take(1)?)?;
+        if flags > 7 {
             return Err(TokenRejected::Malformed);
         }
-        let address = AddressId::new(u64_of(take(8)?)?).ok_or(TokenRejected::Malformed)?;
-        let list = ListId::new(
-            take(4)?
-                .try_into()
-                .map(u32::from_le_bytes)
-                .map_err(|_| TokenRejected::Malformed)?,
-        );
+        let issued = Timestamp::from_unix_millis(i64::from_le_bytes(arr(take(8)?)?));
+        let (address, digest) = if flags & 4 != 0 {
+            let index = u32::from_le_bytes(arr(take(4)?)?);
+            let digest: [u8; DIGEST] = arr(take(DIGEST)?)?;
+            (AddressId::from_email_index(index), Some(digest))
+        } else {
+            let id = AddressId::from_phone_digits(u64::from_le_bytes(arr(take(8)?)?))
+                .ok_or(TokenRejected::Malformed)?;
+            (id, None)
+        };
+        let list = ListId::new(u32::from_le_bytes(arr(take(4)?)?));
         let channel = if flags & 1 != 0 {
-            Some(ChannelId::new(u64_of(take(8)?)?))
+            let n = u16::from_le_bytes(arr(take(2)?)?);
+            let name = std::str::from_utf8(take(usize::from(n))?)
+                .map_err(|_| TokenRejected::Malformed)?;
+            Some(Channel::new(name).map_err(|_| TokenRejected::Malformed)?)
         } else {
             None
         };
         let expires = if flags & 2 != 0 {
-            Some(Timestamp::from_unix_millis(u64_of(take(8)?)? as i64))
+            Some(Timestamp::from_unix_millis(i64::from_le_bytes(arr(take(8)?)?)))
         } else {
             None
         };
         if !r.is_empty() {
             return Err(TokenRejected::Malformed);
         }
-        Ok((
+        Ok(UnsubscribeToken {
+            address,
+            email: None,
+            digest,
+            list,
+            channel,
+            issued,
+            expires,
             key_id,
-            UnsubscribeToken {
-                address,
-                list,
-                channel,
-                expires,
-            },
-        ))
+        })
     }
 }
 
@@ -186,10 +321,10 @@ impl UnsubscribeToken {
 /// # Example
 ///
 /// ```
-/// use optout::{TokenRejected, UnsubscribeKeys};
+/// use optout::unsubscribe::{TokenRejected, UnsubscribeKeys};
 ///
 /// let keys = UnsubscribeKeys::new(1, b"a secret of at least 32 bytes!!!")?;
-/// assert_eq!(keys.verify("garbage", optout::Timestamp::EPOCH), Err(TokenRejected::Malformed));
+/// assert_eq!(keys.verify("garbage", optout::model::Timestamp::EPOCH).map(drop), Err(TokenRejected::Malformed));
 /// # Ok::<(), optout::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -207,8 +342,9 @@ pub enum TokenRejected {
     Expired,
     /// A POST whose body is not `List-Unsubscribe=One-Click`.
     NotOneClick,
-    /// The token names an email the store does not know, or a list that no
-    /// longer exists.
+    /// The token names an email address this store cannot find (the link
+    /// came from a store that no longer holds the address, or from
+    /// another store): refused rather than risk opting out someone else.
     UnknownRecipient,
 }
 
@@ -221,7 +357,7 @@ impl fmt::Display for TokenRejected {
             TokenRejected::BadSignature => "token signature does not match",
             TokenRejected::Expired => "token expired",
             TokenRejected::NotOneClick => "POST body is not List-Unsubscribe=One-Click",
-            TokenRejected::UnknownRecipient => "token names an unknown recipient or list",
+            TokenRejected::UnknownRecipient => "token names a recipient this store cannot find",
         })
     }
 }
@@ -234,7 +370,9 @@ impl std::error::Error for TokenRejected {}
 /// # Example
 ///
 /// ```
-/// use optout::{Click, Store, Timestamp, TokenRejected, UnsubscribeError, UnsubscribeKeys};
+/// use optout::Store;
+/// use optout::model::Timestamp;
+/// use optout::unsubscribe::{Click, TokenRejected, UnsubscribeError, UnsubscribeKeys};
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let keys = UnsubscribeKeys::new(1, &[42; 32])?;
@@ -250,8 +388,8 @@ pub enum UnsubscribeError {
     /// The link was refused; nothing changed. Show an error page.
     #[error("unsubscribe link refused: {0}")]
     Rejected(#[from] TokenRejected),
-    /// The link is good but the opt-out could not be recorded (a journal
-    /// write failed, the email table is full); nothing changed. Answer
+    /// The link is good but the opt-out could not be recorded (a log write
+    /// failed, the email table is full); nothing changed. Answer
     /// with a temporary error so that the click is retried: the person's
     /// request must not be lost.
     #[error("the opt-out could not be recorded: {0}")]
@@ -264,7 +402,7 @@ impl UnsubscribeError {
     /// # Example
     ///
     /// ```
-    /// use optout::{TokenRejected, UnsubscribeError};
+    /// use optout::unsubscribe::{TokenRejected, UnsubscribeError};
     ///
     /// let err = UnsubscribeError::from(TokenRejected::Expired);
     /// assert_eq!(err.rejected(), Some(TokenRejected::Expired));
@@ -279,19 +417,25 @@ impl UnsubscribeError {
 
 /// The keys that sign and verify unsubscribe tokens. Each has a one-byte
 /// id written into the token, so a key can be rotated: sign with the new
-/// one, keep accepting the old one until its tokens have expired.
+/// one, keep accepting the old one until its tokens are no longer
+/// honoured.
 ///
 /// # Example
 ///
 /// ```
-/// use optout::{AddressId, ListId, Timestamp, UnsubscribeKeys, UnsubscribeToken};
+/// use optout::{Normalizer, Store};
+/// use optout::model::{ListId, Timestamp};
+/// use optout::unsubscribe::UnsubscribeKeys;
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let store = Store::new();
+/// let ann = Normalizer::default().address("ann@example.com")?;
 /// let old = UnsubscribeKeys::new(1, b"the old secret, 32 bytes or more")?;
-/// let token = old.sign(&UnsubscribeToken::new(AddressId::from_email_index(3), ListId::SYSTEM));
+/// let link = old.sign(&store.unsubscribe_token(&ann, ListId::SYSTEM)?);
 /// let rotated = UnsubscribeKeys::new(2, b"the new secret, 32 bytes or more")?
 ///     .accept(1, b"the old secret, 32 bytes or more")?;
-/// assert!(rotated.verify(&token, Timestamp::EPOCH).is_ok());
+/// assert!(rotated.verify(&link, Timestamp::EPOCH).is_ok());
+/// assert!(UnsubscribeKeys::new(2, &[7; 32])?.accept(2, &[9; 32]).is_err()); // the signing key's id
 /// # Ok(())
 /// # }
 /// ```
@@ -319,12 +463,12 @@ impl UnsubscribeKeys {
     ///
     /// # Errors
     ///
-    /// [`Error::WeakSecret`] for a secret shorter than 32 bytes.
+    /// [`ErrorKind::WeakSecret`] for a secret shorter than 32 bytes.
     ///
     /// # Example
     ///
     /// ```
-    /// assert!(optout::UnsubscribeKeys::new(1, b"short").is_err());
+    /// assert!(optout::unsubscribe::UnsubscribeKeys::new(1, b"short").is_err());
     /// ```
     pub fn new(key_id: u8, secret: &[u8]) -> Result<UnsubscribeKeys, Error> {
         Ok(UnsubscribeKeys {
@@ -333,23 +477,45 @@ impl UnsubscribeKeys {
         })
     }
 
-    /// Also accepts tokens signed with `secret` under id `key_id`.
+    /// Also accepts tokens signed with `secret` under id `key_id` (an older
+    /// key, during a rotation). Accepting an id again replaces its secret.
     ///
     /// # Errors
     ///
-    /// [`Error::WeakSecret`] for a secret shorter than 32 bytes.
+    /// [`ErrorKind::WeakSecret`] for a secret shorter than 32 bytes;
+    /// [`ErrorKind::SigningKeyId`] for the signing key's own id, whose
+    /// secret this must never replace.
     ///
     /// # Example
     ///
     /// ```
-    /// let keys = optout::UnsubscribeKeys::new(2, &[7; 32])?.accept(1, &[9; 32])?;
+    /// let keys = optout::unsubscribe::UnsubscribeKeys::new(2, &[7; 32])?.accept(1, &[9; 32])?;
     /// # Ok::<(), optout::Error>(())
     /// ```
     pub fn accept(mut self, key_id: u8, secret: &[u8]) -> Result<UnsubscribeKeys, Error> {
+        if key_id == self.signing {
+            return Err(ErrorKind::SigningKeyId(key_id).into());
+        }
         let mac = mac(secret)?;
         self.keys.retain(|(id, _)| *id != key_id);
         self.keys.push((key_id, mac));
         Ok(self)
+    }
+
+    fn key(&self, key_id: u8) -> Option<&Hmac<Sha256>> {
+        self.keys
+            .iter()
+            .find(|(id, _)| *id == key_id)
+            .map(|(_, mac)| mac)
+    }
+
+    /// The keyed digest that binds an email token to its address.
+    fn digest(&self, key_id: u8, canonical: &str) -> Option<[u8; DIGEST]> {
+        let mut mac = self.key(key_id)?.clone();
+        mac.update(b"optout email\0");
+        mac.update(canonical.as_bytes());
+        let full = mac.finalize().into_bytes();
+        full.get(..DIGEST)?.try_into().ok()
     }
 
     /// Signs a token: a compact, URL-safe string.
@@ -357,21 +523,24 @@ impl UnsubscribeKeys {
     /// # Example
     ///
     /// ```
-    /// use optout::{AddressId, ListId, UnsubscribeKeys, UnsubscribeToken};
+    /// use optout::{Normalizer, Store};
+    /// use optout::model::ListId;
+    /// use optout::unsubscribe::UnsubscribeKeys;
     ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let keys = UnsubscribeKeys::new(1, &[42; 32])?;
-    /// let text = keys.sign(&UnsubscribeToken::new(AddressId::from_email_index(0), ListId::SYSTEM));
+    /// let a = Normalizer::default().address("ann@example.com")?;
+    /// let text = keys.sign(&Store::new().unsubscribe_token(&a, ListId::SYSTEM)?);
     /// assert!(text.len() <= 64);
     /// assert!(text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
-    /// # Ok::<(), optout::Error>(())
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn sign(&self, token: &UnsubscribeToken) -> String {
-        let mut bytes = token.encode(self.signing);
+        let mut bytes = token.encode(self.signing, self);
         let tag = self
-            .keys
-            .iter()
-            .find(|(id, _)| *id == self.signing)
-            .map(|(_, mac)| {
+            .key(self.signing)
+            .map(|mac| {
                 let mut mac = mac.clone();
                 mac.update(&bytes);
                 mac.finalize().into_bytes()
@@ -382,7 +551,8 @@ impl UnsubscribeKeys {
     }
 
     /// Verifies a token string at time `now`. The signature comparison is
-    /// constant-time.
+    /// constant-time. A token is honoured until its expiry, but never less
+    /// than [`MIN_HONOURED_DAYS`] after it was issued.
     ///
     /// # Errors
     ///
@@ -391,15 +561,21 @@ impl UnsubscribeKeys {
     /// # Example
     ///
     /// ```
-    /// use optout::{AddressId, ListId, Timestamp, TokenRejected, UnsubscribeKeys, UnsubscribeToken};
+    /// use optout::{Normalizer, Store};
+    /// use optout::model::{ListId, Timestamp};
+    /// use optout::unsubscribe::{TokenRejected, UnsubscribeKeys};
     ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let keys = UnsubscribeKeys::new(1, &[42; 32])?;
-    /// let token = UnsubscribeToken::new(AddressId::from_email_index(0), ListId::SYSTEM)
-    ///     .expires(Timestamp::from_unix_secs(100));
+    /// let store = Store::builder().clock(|| Timestamp::EPOCH).build()?;
+    /// let a = Normalizer::default().address("+14155550123")?;
+    /// let token = store.unsubscribe_token(&a, ListId::SYSTEM)?.expires(Timestamp::from_unix_secs(100));
     /// let text = keys.sign(&token);
-    /// assert_eq!(keys.verify(&text, Timestamp::from_unix_secs(99)), Ok(token));
-    /// assert_eq!(keys.verify(&text, Timestamp::from_unix_secs(101)), Err(TokenRejected::Expired));
-    /// # Ok::<(), optout::Error>(())
+    /// let day = |d: i64| Timestamp::EPOCH.add_days(d);
+    /// assert!(keys.verify(&text, day(29)).is_ok()); // honoured for 30 days all the same
+    /// assert_eq!(keys.verify(&text, day(31)).map(drop), Err(TokenRejected::Expired));
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn verify(&self, token: &str, now: Timestamp) -> Result<UnsubscribeToken, TokenRejected> {
         if token.len() > MAX_TOKEN_CHARS {
@@ -413,17 +589,15 @@ impl UnsubscribeKeys {
             .checked_sub(TAG)
             .ok_or(TokenRejected::Malformed)?;
         let (body, tag) = bytes.split_at(split);
-        let (key_id, parsed) = UnsubscribeToken::decode(body)?;
-        let (_, mac) = self
-            .keys
-            .iter()
-            .find(|(id, _)| *id == key_id)
-            .ok_or(TokenRejected::UnknownKey)?;
-        let mut mac = mac.clone();
+        let parsed = UnsubscribeToken::decode(body)?;
+        let mut mac = self
+            .key(parsed.key_id)
+            .ok_or(TokenRejected::UnknownKey)?
+            .clone();
         mac.update(body);
         mac.verify_truncated_left(tag)
             .map_err(|_| TokenRejected::BadSignature)?;
-        if parsed.expires.is_some_and(|e| now > e) {
+        if parsed.honoured_until().is_some_and(|until| now > until) {
             return Err(TokenRejected::Expired);
         }
         Ok(parsed)
@@ -431,16 +605,17 @@ impl UnsubscribeKeys {
 }
 
 fn mac(secret: &[u8]) -> Result<Hmac<Sha256>, Error> {
-    if secret.len() < MIN_SECRET_BYTES {
-        return Err(Error::WeakSecret {
+    let weak = || -> Error {
+        ErrorKind::WeakSecret {
             bytes: secret.len(),
             minimum: MIN_SECRET_BYTES,
-        });
+        }
+        .into()
+    };
+    if secret.len() < MIN_SECRET_BYTES {
+        return Err(weak());
     }
-    Hmac::<Sha256>::new_from_slice(secret).map_err(|_| Error::WeakSecret {
-        bytes: secret.len(),
-        minimum: MIN_SECRET_BYTES,
-    })
+    Hmac::<Sha256>::new_from_slice(secret).map_err(|_| weak())
 }
 
 /// The `List-Unsubscribe` and `List-Unsubscribe-Post` header values for a
@@ -449,11 +624,9 @@ fn mac(secret: &[u8]) -> Result<Hmac<Sha256>, Error> {
 /// # Example
 ///
 /// ```
-/// use optout::{AddressId, ListId, UnsubscribeKeys, UnsubscribeToken, unsubscribe_headers};
+/// use optout::unsubscribe::unsubscribe_headers;
 ///
-/// let keys = UnsubscribeKeys::new(1, &[42; 32])?;
-/// let token = keys.sign(&UnsubscribeToken::new(AddressId::from_email_index(0), ListId::SYSTEM));
-/// let h = unsubscribe_headers("https://example.com/u", &token, Some("unsubscribe@example.com"))?;
+/// let h = unsubscribe_headers("https://example.com/u", "TOKEN", Some("unsubscribe@example.com"))?;
 /// assert!(h.list_unsubscribe.starts_with("<https://example.com/u?token="));
 /// assert!(h.list_unsubscribe.ends_with(">, <mailto:unsubscribe@example.com?subject=unsubscribe>"));
 /// assert_eq!(h.list_unsubscribe_post, "List-Unsubscribe=One-Click");
@@ -473,25 +646,26 @@ pub struct UnsubscribeHeaders {
 ///
 /// # Errors
 ///
-/// [`Error::InvalidUrl`] if `base` is not an http or https URL.
+/// [`ErrorKind::InvalidUrl`] if `base` is not an http or https URL.
 ///
 /// # Example
 ///
 /// ```
-/// let url = optout::unsubscribe_url("https://example.com/unsub?lang=en", "abc")?;
+/// let url = optout::unsubscribe::unsubscribe_url("https://example.com/unsub?lang=en", "abc")?;
 /// assert_eq!(url, "https://example.com/unsub?lang=en&token=abc");
 /// # Ok::<(), optout::Error>(())
 /// ```
 pub fn unsubscribe_url(base: &str, token: &str) -> Result<String, Error> {
-    let mut url = url::Url::parse(base).map_err(|e| Error::InvalidUrl {
-        url: base.to_owned(),
-        reason: e.to_string(),
-    })?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(Error::InvalidUrl {
+    let invalid = |reason: String| -> Error {
+        ErrorKind::InvalidUrl {
             url: base.to_owned(),
-            reason: "must be an http or https URL".into(),
-        });
+            reason,
+        }
+        .into()
+    };
+    let mut url = url::Url::parse(base).map_err(|e| invalid(e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(invalid("must be an http or https URL".into()));
     }
     url.query_pairs_mut().append_pair("token", token);
     Ok(url.into())
@@ -502,12 +676,12 @@ pub fn unsubscribe_url(base: &str, token: &str) -> Result<String, Error> {
 ///
 /// # Errors
 ///
-/// [`Error::InvalidUrl`] for a bad `base`.
+/// [`ErrorKind::InvalidUrl`] for a bad `base`.
 ///
 /// # Example
 ///
 /// ```
-/// let h = optout::unsubscribe_headers("https://example.com/u", "abc", None)?;
+/// let h = optout::unsubscribe::unsubscribe_headers("https://example.com/u", "abc", None)?;
 /// assert_eq!(h.list_unsubscribe, "<https://example.com/u?token=abc>");
 /// # Ok::<(), optout::Error>(())
 /// ```
@@ -532,7 +706,7 @@ pub fn unsubscribe_headers(
 /// # Example
 ///
 /// ```
-/// use optout::Click;
+/// use optout::unsubscribe::Click;
 ///
 /// let one_click = Click::Post { body: "List-Unsubscribe=One-Click" };
 /// let visit = Click::Get;
@@ -557,7 +731,7 @@ pub enum Click<'a> {
 /// # Example
 ///
 /// ```
-/// use optout::Unsubscribed;
+/// use optout::unsubscribe::Unsubscribed;
 ///
 /// # fn check(u: Unsubscribed) {
 /// match u {
@@ -597,19 +771,20 @@ impl Store {
     ///
     /// # Errors
     ///
-    /// [`UnsubscribeError::Rejected`] with the [`TokenRejected`] reason, or
-    /// [`UnsubscribeError::NotRecorded`]; nothing changes.
+    /// As [`Store::unsubscribe_at`].
     ///
     /// # Example
     ///
     /// ```
-    /// use optout::{Click, Edit, Normalizer, Store, UnsubscribeKeys, UnsubscribeToken, Unsubscribed};
+    /// use optout::{Normalizer, Store};
+    /// use optout::model::ListId;
+    /// use optout::unsubscribe::{Click, UnsubscribeKeys, Unsubscribed};
     ///
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let store = Store::new();
     /// let keys = UnsubscribeKeys::new(1, &[42; 32])?;
-    /// let ann = Normalizer::default().email("ann@example.com")?;
-    /// let token = keys.sign(&store.unsubscribe_token(&ann.into(), optout::ListId::SYSTEM)?);
+    /// let ann = Normalizer::default().address("ann@example.com")?;
+    /// let token = keys.sign(&store.unsubscribe_token(&ann, ListId::SYSTEM)?);
     /// assert!(matches!(store.unsubscribe(&keys, &token, Click::Get)?, Unsubscribed::ConfirmationNeeded { .. }));
     /// let post = Click::Post { body: "List-Unsubscribe=One-Click" };
     /// assert!(matches!(store.unsubscribe(&keys, &token, post)?, Unsubscribed::Recorded { .. }));
@@ -623,26 +798,30 @@ impl Store {
         token: &str,
         click: Click<'_>,
     ) -> Result<Unsubscribed, UnsubscribeError> {
-        let now = self.time(&Edit::new());
-        self.unsubscribe_at(keys, token, click, now)
+        self.unsubscribe_at(keys, token, click, self.now())
     }
 
-    /// Handles a click at time `now`: verifies the token, and for a one-click
-    /// POST or a confirmation records the opt-out with source
-    /// [`Source::WebForm`] — account-wide, from the token's list — and
-    /// returns the confirmation and the event. A second click changes
+    /// Handles a click at time `now`: verifies the token, finds the person
+    /// it names, and for a one-click POST or a confirmation records the
+    /// opt-out with source [`Source::WebForm`] — account-wide, from the
+    /// token's list, or from the system list if that list was deleted —
+    /// and returns the confirmation and the event. A second click changes
     /// nothing. A GET never changes anything.
     ///
     /// # Errors
     ///
-    /// [`UnsubscribeError::Rejected`] with the [`TokenRejected`] reason, or
+    /// [`UnsubscribeError::Rejected`] with the [`TokenRejected`] reason
+    /// (including [`TokenRejected::UnknownRecipient`] when this store
+    /// holds no address the token could name), or
     /// [`UnsubscribeError::NotRecorded`] when the link is good but the
     /// opt-out could not be recorded; nothing changes either way.
     ///
     /// # Example
     ///
     /// ```
-    /// use optout::{Click, Store, Timestamp, TokenRejected, UnsubscribeKeys};
+    /// use optout::Store;
+    /// use optout::model::Timestamp;
+    /// use optout::unsubscribe::{Click, TokenRejected, UnsubscribeKeys};
     ///
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let store = Store::new();
@@ -659,25 +838,9 @@ impl Store {
         click: Click<'_>,
         now: Timestamp,
     ) -> Result<Unsubscribed, UnsubscribeError> {
-        self.unsubscribe_with(keys, token, click, now, &|a, e| self.opt_out(a, e))
-    }
-
-    /// The click handling, recording through `record` (the store's own
-    /// opt-out, or a journaled one).
-    pub(crate) fn unsubscribe_with(
-        &self,
-        keys: &UnsubscribeKeys,
-        token: &str,
-        click: Click<'_>,
-        now: Timestamp,
-        record: &Record<'_>,
-    ) -> Result<Unsubscribed, UnsubscribeError> {
         let parsed = keys.verify(token, now)?;
-        let address = self
-            .address_of(parsed.address)
-            .ok_or(TokenRejected::UnknownRecipient)?;
-        self.list(parsed.list)
-            .ok_or(TokenRejected::UnknownRecipient)?;
+        self.refresh().map_err(UnsubscribeError::NotRecorded)?;
+        let address = self.recipient(keys, &parsed)?;
         match click {
             Click::Get => return Ok(Unsubscribed::ConfirmationNeeded { token: parsed }),
             Click::Post { body } if !body.split('&').any(|p| p.trim() == ONE_CLICK_BODY) => {
@@ -685,24 +848,58 @@ impl Store {
             }
             Click::Post { .. } | Click::Confirm => {}
         }
-        let mut edit = Edit::new()
-            .list(parsed.list)
-            .source(Source::WebForm)
-            .at(now);
-        if let Some(c) = parsed.channel {
+        // An authentic link for a list deleted since: the person still asked
+        // to stop, so the system list records it.
+        let list = if self.list(parsed.list).is_some() {
+            parsed.list
+        } else {
+            ListId::SYSTEM
+        };
+        let mut edit = Edit::new().list(list).source(Source::WebForm).at(now);
+        if let Some(c) = &parsed.channel {
             // Recorded account-wide all the same: web-form opt-outs are.
-            edit = edit.scope(Scope::Channel(c));
+            edit = edit.scope(Scope::Channel(c.clone()));
         }
-        self.record_web_form(&address, &edit, record)
+        self.record_web_form(&address, &edit)
             .map_err(UnsubscribeError::NotRecorded)
     }
 
-    /// A token for a recipient of this store: interns an email address so
-    /// that its id is stable.
+    /// The person a verified token names in this store.
+    fn recipient(
+        &self,
+        keys: &UnsubscribeKeys,
+        token: &UnsubscribeToken,
+    ) -> Result<Address, TokenRejected> {
+        if let Some(p) = Phone::from_id(token.address) {
+            return Ok(Address::Phone(p));
+        }
+        let digest = token.digest.ok_or(TokenRejected::Malformed)?;
+        let matches = |e: &Email| keys.digest(token.key_id, e.as_str()) == Some(digest);
+        let state = self.read();
+        if let Some(e) = state.emails.email(token.address)
+            && matches(e)
+        {
+            return Ok(Address::Email(e.clone()));
+        }
+        // The index names someone else here (or no one): find the address
+        // by its digest, or refuse.
+        state
+            .emails
+            .iter()
+            .find(|e| matches(e))
+            .cloned()
+            .map(Address::Email)
+            .ok_or(TokenRejected::UnknownRecipient)
+    }
+
+    /// A token for a recipient of this store, issued now. An email address
+    /// is given an id (a logged change) if it has none yet, so that the
+    /// store can find it when the link is clicked.
     ///
     /// # Errors
     ///
-    /// [`Error::UnknownList`], [`Error::EmailTableFull`].
+    /// [`ErrorKind::UnknownList`], [`ErrorKind::EmailTableFull`], or what
+    /// the log reports.
     ///
     /// # Example
     ///
@@ -710,8 +907,8 @@ impl Store {
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let store = optout::Store::new();
     /// let a = optout::Normalizer::default().address("ann@example.com")?;
-    /// let t = store.unsubscribe_token(&a, optout::ListId::SYSTEM)?;
-    /// assert!(t.address.is_email());
+    /// let t = store.unsubscribe_token(&a, optout::model::ListId::SYSTEM)?;
+    /// assert!(t.address().is_email());
     /// # Ok(())
     /// # }
     /// ```
@@ -720,26 +917,55 @@ impl Store {
         address: &Address,
         list: ListId,
     ) -> Result<UnsubscribeToken, Error> {
-        let mut state = self.write();
-        state.slot(list)?;
-        let id = state
-            .id_of(address, true)?
-            .ok_or(Error::UnknownList(list))?;
-        Ok(UnsubscribeToken::new(id, list))
+        let issued = self.now();
+        let (email, _) = self.commit(|view| {
+            if view.list(list).is_none() {
+                return Err(ErrorKind::UnknownList(list).into());
+            }
+            let Address::Email(e) = address else {
+                return Ok((None, None));
+            };
+            let key = e.under(view.policy().email_aliases());
+            let op = view.lookup(address).is_none().then(|| Op::Intern(vec![key.clone()]));
+            Ok((op, Some(key)))
+        })?;
+        let id = match &email {
+            Some(e) => self
+                .id(&Address::Email(e.clone()))
+                .ok_or_else(|| Error::corrupt("log", 0, "an interned email has no id"))?,
+            None => address
+                .phone_id()
+                .ok_or_else(|| Error::corrupt("log", 0, "an address without an id"))?,
+        };
+        Ok(UnsubscribeToken {
+            address: id,
+            email,
+            digest: None,
+            list,
+            channel: None,
+            issued,
+            expires: None,
+            key_id: 0,
+        })
     }
 
-    /// A web-form opt-out by typed-in address (no token): normalized, then
-    /// recorded account-wide on `list` with source [`Source::WebForm`].
+    /// A web-form opt-out by typed-in address (no token): normalized with
+    /// the store's recording policy (see
+    /// [`Policy`](crate::store::Policy)), then recorded account-wide on
+    /// `list` with source [`Source::WebForm`].
     ///
     /// # Errors
     ///
     /// `Ok(Err(invalid))` for an address that cannot be normalized;
-    /// `Err` for a store error (an unknown list).
+    /// `Err` for a store error (an unknown list, a failed log write).
     ///
     /// # Example
     ///
     /// ```
-    /// use optout::{ListId, Normalizer, Region, Store, Unsubscribed};
+    /// use optout::{Normalizer, Store};
+    /// use optout::address::Region;
+    /// use optout::model::ListId;
+    /// use optout::unsubscribe::Unsubscribed;
     ///
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let store = Store::new();
@@ -756,37 +982,26 @@ impl Store {
         input: &str,
         list: ListId,
     ) -> Result<Result<Unsubscribed, Invalid>, Error> {
-        self.web_form_with(normalizer, input, list, &|a, e| self.opt_out(a, e))
-    }
-
-    pub(crate) fn web_form_with(
-        &self,
-        normalizer: &Normalizer,
-        input: &str,
-        list: ListId,
-        record: &Record<'_>,
-    ) -> Result<Result<Unsubscribed, Invalid>, Error> {
+        let policy = self.policy();
+        let normalizer = normalizer.with_policy(policy.recording(), policy.email_aliases());
         let address = match normalizer.address(input) {
             Ok(a) => a,
             Err(invalid) => return Ok(Err(invalid)),
         };
-        let edit = Edit::new().list(list).source(Source::WebForm);
-        let edit = edit.clone().at(self.time(&edit));
-        self.record_web_form(&address, &edit, record).map(Ok)
+        let edit = Edit::new()
+            .list(list)
+            .source(Source::WebForm)
+            .at(self.now());
+        self.record_web_form(&address, &edit).map(Ok)
     }
 
-    fn record_web_form(
-        &self,
-        address: &Address,
-        edit: &Edit,
-        record: &Record<'_>,
-    ) -> Result<Unsubscribed, Error> {
+    fn record_web_form(&self, address: &Address, edit: &Edit) -> Result<Unsubscribed, Error> {
         let list = edit.lists().first().copied().unwrap_or(ListId::SYSTEM);
         let reply = self
             .list(list)
             .and_then(|l| l.settings().confirmation_text().map(str::to_owned))
-            .unwrap_or_else(|| Language::English.opt_out_reply().to_owned());
-        let changes = record(address, edit)?;
+            .unwrap_or_else(|| crate::keyword::Language::English.opt_out_reply().to_owned());
+        let changes = self.opt_out(address, edit)?;
         Ok(match changes.first() {
             Some(change) => Unsubscribed::Recorded {
                 reply,
@@ -794,12 +1009,5 @@ impl Store {
             },
             None => Unsubscribed::AlreadyOptedOut { reply },
         })
-    }
-
-    fn address_of(&self, id: AddressId) -> Option<Address> {
-        match Phone::from_id(id) {
-            Some(p) => Some(Address::Phone(p)),
-            None => self.email(id).map(Address::Email),
-        }
     }
 }

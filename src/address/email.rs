@@ -10,33 +10,47 @@ use email_address::{EmailAddress, Options};
 const MAX_INPUT_BYTES: usize = 320;
 
 /// A canonical email address: trimmed, lower-cased, with its domain in
-/// IDNA ASCII form.
+/// IDNA ASCII form, and its provider aliases folded when it was normalized
+/// with [`EmailAliases::Fold`].
+///
+/// A folded address remembers the address it was folded from
+/// ([`Email::unfolded`]), so a store that keeps aliases apart still finds
+/// the person it names.
 ///
 /// # Example
 ///
 /// ```
 /// use optout::Normalizer;
+/// use optout::address::EmailAliases;
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let email = Normalizer::default().email("  Ann.Lee@Bücher.Example ")?;
 /// assert_eq!(email.as_str(), "ann.lee@xn--bcher-kva.example");
 /// assert_eq!(email.local_part(), "ann.lee");
 /// assert_eq!(email.domain(), "xn--bcher-kva.example");
+///
+/// let fold = Normalizer::builder().email_aliases(EmailAliases::Fold).build();
+/// let folded = fold.email("Ann.Lee+news@gmail.com")?;
+/// assert_eq!(folded.as_str(), "annlee@gmail.com");
+/// assert_eq!(folded.unfolded(), "ann.lee+news@gmail.com");
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-#[cfg_attr(feature = "serde", serde(transparent))]
-pub struct Email(Box<str>);
+#[derive(Clone, Debug)]
+pub struct Email(
+    /// The address; when folding changed it, followed by a NUL and the
+    /// address before folding (canonical addresses never hold a NUL).
+    Box<str>,
+);
 
 impl Email {
-    /// Wraps text already known to be canonical (from a snapshot).
+    /// Wraps text already known to be canonical (from a snapshot or log).
     pub(crate) fn from_canonical(text: &str) -> Email {
         Email(text.into())
     }
 
-    /// Returns the canonical address.
+    /// Returns the canonical address (folded, if it was normalized with
+    /// [`EmailAliases::Fold`]).
     ///
     /// # Example
     ///
@@ -49,7 +63,45 @@ impl Email {
     /// # }
     /// ```
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0.split_once('\0').map_or(&self.0, |(shown, _)| shown)
+    }
+
+    /// Returns the canonical address before alias folding: the same as
+    /// [`Email::as_str`] unless folding changed it.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use optout::Normalizer;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// assert_eq!(Normalizer::default().email("j.doe+x@gmail.com")?.unfolded(), "j.doe+x@gmail.com");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn unfolded(&self) -> &str {
+        self.0.split_once('\0').map_or(&self.0, |(_, original)| original)
+    }
+
+    /// The address under an alias policy: what a store with that policy
+    /// keys it on.
+    pub(crate) fn key(&self, aliases: EmailAliases) -> std::borrow::Cow<'_, str> {
+        match aliases {
+            EmailAliases::Keep => self.unfolded().into(),
+            EmailAliases::Fold if self.0.contains('\0') => self.as_str().into(),
+            EmailAliases::Fold => match fold_checked(self.as_str()) {
+                Some(folded) => folded.into(),
+                None => self.as_str().into(),
+            },
+        }
+    }
+
+    /// This address as a store with `aliases` keys it.
+    pub(crate) fn under(&self, aliases: EmailAliases) -> Email {
+        match self.key(aliases) {
+            std::borrow::Cow::Borrowed(s) if s.len() == self.0.len() => self.clone(),
+            key => Email::from_canonical(&key),
+        }
     }
 
     /// Returns the part before the last `@`.
@@ -65,7 +117,7 @@ impl Email {
     /// # }
     /// ```
     pub fn local_part(&self) -> &str {
-        self.0.rsplit_once('@').map_or("", |(local, _)| local)
+        self.as_str().rsplit_once('@').map_or("", |(local, _)| local)
     }
 
     /// Returns the domain, in ASCII form.
@@ -81,25 +133,58 @@ impl Email {
     /// # }
     /// ```
     pub fn domain(&self) -> &str {
-        self.0.rsplit_once('@').map_or("", |(_, domain)| domain)
+        self.as_str().rsplit_once('@').map_or("", |(_, domain)| domain)
+    }
+}
+
+impl PartialEq for Email {
+    fn eq(&self, other: &Email) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Email {}
+
+impl std::hash::Hash for Email {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl PartialOrd for Email {
+    fn partial_cmp(&self, other: &Email) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Email {
+    fn cmp(&self, other: &Email) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Email {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 
 impl fmt::Display for Email {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
 impl Borrow<str> for Email {
     fn borrow(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl AsRef<str> for Email {
     fn as_ref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
@@ -212,24 +297,29 @@ pub(crate) fn normalize(input: &str, aliases: EmailAliases) -> Result<Email, Ema
     if input.contains('<') || input.contains('>') {
         return Err(EmailReason::DisplayName);
     }
+    if input.contains('\0') {
+        return Err(EmailReason::InvalidLocalPart);
+    }
     let canonical = match fast(local, domain) {
         Some(canonical) => canonical,
         None => slow(input, local, domain)?,
     };
     Ok(match aliases {
         EmailAliases::Keep => Email(canonical.into_boxed_str()),
-        EmailAliases::Fold => {
-            let folded = fold(canonical.clone());
-            // Folding can leave an address that is not valid on its own
-            // (`a.+tag@pm.me` → `a.@pm.me`); keep such addresses unfolded,
-            // so that every canonical address normalizes to itself.
-            if folded != canonical && normalize(&folded, EmailAliases::Keep).is_err() {
-                Email(canonical.into_boxed_str())
-            } else {
-                Email(folded.into_boxed_str())
-            }
-        }
+        EmailAliases::Fold => match fold_checked(&canonical) {
+            Some(folded) => Email(format!("{folded}\0{canonical}").into_boxed_str()),
+            None => Email(canonical.into_boxed_str()),
+        },
     })
+}
+
+/// The folded form of a canonical address, when folding changes it and
+/// leaves a valid address. Folding can leave an address that is not valid
+/// on its own (`a.+tag@pm.me` → `a.@pm.me`); such addresses stay unfolded,
+/// so that every canonical address normalizes to itself.
+fn fold_checked(canonical: &str) -> Option<String> {
+    let folded = fold(canonical.to_owned());
+    (folded != canonical && normalize(&folded, EmailAliases::Keep).is_ok()).then_some(folded)
 }
 
 /// The common case, checked by hand: an ASCII dot-atom local part and an
@@ -355,7 +445,7 @@ mod tests {
     use super::*;
 
     fn canon(s: &str) -> Result<String, EmailReason> {
-        normalize(s, EmailAliases::Keep).map(|e| e.0.into())
+        normalize(s, EmailAliases::Keep).map(|e| e.as_str().to_owned())
     }
 
     #[test]
@@ -395,7 +485,7 @@ mod tests {
 
     #[test]
     fn folding() {
-        let f = |s: &str| normalize(s, EmailAliases::Fold).map(|e| e.0.to_string());
+        let f = |s: &str| normalize(s, EmailAliases::Fold).map(|e| e.as_str().to_owned());
         assert_eq!(f("J.Doe+x@gmail.com"), Ok("jdoe@gmail.com".into()));
         assert_eq!(f("jdoe@googlemail.com"), Ok("jdoe@gmail.com".into()));
         assert_eq!(f("j.doe+x@outlook.com"), Ok("j.doe@outlook.com".into()));
@@ -406,7 +496,7 @@ mod tests {
     #[test]
     fn folding_never_makes_an_invalid_address() {
         // Found by the `email` fuzz target: the `+tag` after a dot.
-        let f = |s: &str| normalize(s, EmailAliases::Fold).map(|e| e.0.to_string());
+        let f = |s: &str| normalize(s, EmailAliases::Fold).map(|e| e.as_str().to_owned());
         assert_eq!(f("a.+tag@pm.me"), Ok("a.+tag@pm.me".into()));
         assert_eq!(f("a.+tag@gmail.com"), Ok("a@gmail.com".into()));
         let odd = "\u{fffd}vMm.\u{fffd}\u{fffd}M\u{69c}M.+@pm.me";

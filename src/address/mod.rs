@@ -2,6 +2,8 @@
 //! forms and compact ids.
 
 mod email;
+mod emails;
+mod id;
 mod phone;
 mod phone_fast;
 mod phone_meta;
@@ -50,10 +52,11 @@ use std::str::FromStr;
 use rayon::prelude::*;
 
 pub use email::{Email, EmailAliases, EmailReason};
+pub(crate) use emails::EmailTable;
+pub use id::{AddressId, InvalidId};
 pub use phone::{Phone, PhoneReason};
 
-use crate::error::Error;
-use crate::id::AddressId;
+use crate::error::{Error, ErrorKind};
 
 /// A region (country or territory) by its ISO 3166-1 alpha-2 code, used as
 /// the default for phone numbers written in national form.
@@ -102,8 +105,11 @@ impl Region {
             .then(|| phone_fast::region_meta(&upper))
             .flatten()
             .and_then(Region::from_meta)
-            .ok_or_else(|| Error::UnknownRegion {
-                code: code.to_owned(),
+            .ok_or_else(|| {
+                ErrorKind::UnknownRegion {
+                    code: code.to_owned(),
+                }
+                .into()
             })
     }
 
@@ -714,6 +720,16 @@ impl Normalizer {
         rayon::broadcast(|_| phonelib::warm_up());
     }
 
+    /// This normalizer with a store's recording policy: its strictness and
+    /// alias folding instead of this one's.
+    pub(crate) fn with_policy(&self, strictness: Strictness, aliases: EmailAliases) -> Normalizer {
+        Normalizer {
+            region: self.region,
+            strictness,
+            aliases,
+        }
+    }
+
     pub(crate) fn phone_context(&self) -> phone::PhoneContext {
         phone::PhoneContext {
             region: self.region.map(|r| r.meta),
@@ -731,10 +747,10 @@ impl Normalizer {
 /// use optout::{Normalizer, Region, Strictness};
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let mut builder = Normalizer::builder();
-/// builder.region(Region::new("DE")?);
-/// builder.strictness(Strictness::Possible);
-/// let n = builder.build();
+/// let n = Normalizer::builder()
+///     .region(Region::new("DE")?)
+///     .strictness(Strictness::Possible)
+///     .build();
 /// assert_eq!(n.phone("030 1234567")?.to_string(), "+49301234567");
 /// # Ok(())
 /// # }
@@ -761,7 +777,7 @@ impl NormalizerBuilder {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn region(&mut self, region: Region) -> &mut NormalizerBuilder {
+    pub fn region(mut self, region: Region) -> NormalizerBuilder {
         self.region = Some(region);
         self
     }
@@ -776,7 +792,7 @@ impl NormalizerBuilder {
     /// let n = Normalizer::builder().strictness(Strictness::Valid).build();
     /// assert_eq!(n.strictness(), Strictness::Valid);
     /// ```
-    pub fn strictness(&mut self, strictness: Strictness) -> &mut NormalizerBuilder {
+    pub fn strictness(mut self, strictness: Strictness) -> NormalizerBuilder {
         self.strictness = strictness;
         self
     }
@@ -791,7 +807,7 @@ impl NormalizerBuilder {
     /// let n = Normalizer::builder().email_aliases(EmailAliases::Fold).build();
     /// assert_eq!(n.email_aliases(), EmailAliases::Fold);
     /// ```
-    pub fn email_aliases(&mut self, aliases: EmailAliases) -> &mut NormalizerBuilder {
+    pub fn email_aliases(mut self, aliases: EmailAliases) -> NormalizerBuilder {
         self.aliases = aliases;
         self
     }
@@ -804,7 +820,7 @@ impl NormalizerBuilder {
     /// let n = optout::Normalizer::builder().build();
     /// assert!(n.phone("+447911123456").is_ok());
     /// ```
-    pub fn build(&self) -> Normalizer {
+    pub fn build(self) -> Normalizer {
         Normalizer {
             region: self.region,
             strictness: self.strictness,

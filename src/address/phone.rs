@@ -6,7 +6,7 @@ use std::fmt;
 use super::Strictness;
 use super::phone_fast::{self, FastNumber, RegionMeta};
 use super::phonelib;
-use crate::id::AddressId;
+use crate::address::AddressId;
 
 /// Longest input the phone parser looks at, in characters (as
 /// libphonenumber caps it).

@@ -1,79 +1,13 @@
 //! Opt-out list metadata and its validation.
 
-use std::fmt;
-
-use crate::error::{Error, ListField};
-
-/// Identifies an opt-out list in a [`Store`](crate::Store).
-///
-/// Ids are never reused, so a history record keeps pointing at the list it
-/// was made for even after that list is deleted.
-///
-/// # Example
-///
-/// ```
-/// use optout::{ListId, ListSettings, Store};
-///
-/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let store = Store::new();
-/// let promo = store.create_list(ListSettings::new("Promotions"))?;
-/// assert_ne!(promo, ListId::SYSTEM);
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(transparent))]
-pub struct ListId(pub(crate) u32);
-
-impl ListId {
-    /// The system (default) list: always present, honoured by every
-    /// marketing send, never deleted or renamed.
-    pub const SYSTEM: ListId = ListId(0);
-
-    /// The id with this raw value (as returned by [`ListId::get`], kept in
-    /// your own records). Store methods return
-    /// [`Error::UnknownList`](crate::Error::UnknownList) for an id they do
-    /// not have.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// assert_eq!(optout::ListId::new(0), optout::ListId::SYSTEM);
-    /// ```
-    pub const fn new(raw: u32) -> ListId {
-        ListId(raw)
-    }
-
-    /// The raw value.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// assert_eq!(optout::ListId::SYSTEM.get(), 0);
-    /// ```
-    pub const fn get(self) -> u32 {
-        self.0
-    }
-}
-
-impl fmt::Display for ListId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "list#{}", self.0)
-    }
-}
+use crate::error::{Error, ErrorKind, ListField};
+use crate::model::{
+    ListId, MAX_DESCRIPTION_CHARS, MAX_KEYWORD_CHARS, MAX_MESSAGE_CHARS, MAX_NAME_CHARS,
+};
 
 /// The name of the system list.
-pub const SYSTEM_LIST_NAME: &str = "Default";
+pub(crate) const SYSTEM_LIST_NAME: &str = "Default";
 
-/// Longest list name, in characters.
-pub const MAX_NAME_CHARS: usize = 50;
-/// Longest list description, in characters.
-pub const MAX_DESCRIPTION_CHARS: usize = 300;
-/// Longest opt-out keyword, in characters.
-pub const MAX_KEYWORD_CHARS: usize = 50;
-/// Longest confirmation message, in characters.
-pub const MAX_MESSAGE_CHARS: usize = 300;
 
 /// The settings of a custom list, as given to
 /// [`Store::create_list`](crate::Store::create_list) and
@@ -85,7 +19,7 @@ pub const MAX_MESSAGE_CHARS: usize = 300;
 /// # Example
 ///
 /// ```
-/// use optout::ListSettings;
+/// use optout::store::ListSettings;
 ///
 /// let settings = ListSettings::new("Flash sales")
 ///     .description("Weekend flash sale texts")
@@ -110,7 +44,7 @@ impl ListSettings {
     /// # Example
     ///
     /// ```
-    /// assert_eq!(optout::ListSettings::new("VIP").name(), "VIP");
+    /// assert_eq!(optout::store::ListSettings::new("VIP").name(), "VIP");
     /// ```
     pub fn new(name: impl Into<String>) -> ListSettings {
         ListSettings {
@@ -124,7 +58,7 @@ impl ListSettings {
     /// # Example
     ///
     /// ```
-    /// let s = optout::ListSettings::new("VIP").description("Top customers");
+    /// let s = optout::store::ListSettings::new("VIP").description("Top customers");
     /// assert_eq!(s.description_text(), "Top customers");
     /// ```
     pub fn description(mut self, description: impl Into<String>) -> ListSettings {
@@ -138,7 +72,7 @@ impl ListSettings {
     /// # Example
     ///
     /// ```
-    /// let s = optout::ListSettings::new("VIP").keyword("STOPVIP");
+    /// let s = optout::store::ListSettings::new("VIP").keyword("STOPVIP");
     /// assert_eq!(s.keyword_text(), Some("STOPVIP"));
     /// ```
     pub fn keyword(mut self, keyword: impl Into<String>) -> ListSettings {
@@ -151,7 +85,7 @@ impl ListSettings {
     /// # Example
     ///
     /// ```
-    /// let s = optout::ListSettings::new("VIP").confirmation("Unsubscribed from VIP news.");
+    /// let s = optout::store::ListSettings::new("VIP").confirmation("Unsubscribed from VIP news.");
     /// assert_eq!(s.confirmation_text(), Some("Unsubscribed from VIP news."));
     /// ```
     pub fn confirmation(mut self, message: impl Into<String>) -> ListSettings {
@@ -164,7 +98,7 @@ impl ListSettings {
     /// # Example
     ///
     /// ```
-    /// let s = optout::ListSettings::new("VIP").webhook("https://example.com/hook");
+    /// let s = optout::store::ListSettings::new("VIP").webhook("https://example.com/hook");
     /// assert_eq!(s.webhook_url(), Some("https://example.com/hook"));
     /// ```
     pub fn webhook(mut self, url: impl Into<String>) -> ListSettings {
@@ -177,7 +111,7 @@ impl ListSettings {
     /// # Example
     ///
     /// ```
-    /// assert_eq!(optout::ListSettings::new("VIP").name(), "VIP");
+    /// assert_eq!(optout::store::ListSettings::new("VIP").name(), "VIP");
     /// ```
     pub fn name(&self) -> &str {
         &self.name
@@ -188,7 +122,7 @@ impl ListSettings {
     /// # Example
     ///
     /// ```
-    /// assert_eq!(optout::ListSettings::new("VIP").description_text(), "");
+    /// assert_eq!(optout::store::ListSettings::new("VIP").description_text(), "");
     /// ```
     pub fn description_text(&self) -> &str {
         &self.description
@@ -199,7 +133,7 @@ impl ListSettings {
     /// # Example
     ///
     /// ```
-    /// assert_eq!(optout::ListSettings::new("VIP").keyword_text(), None);
+    /// assert_eq!(optout::store::ListSettings::new("VIP").keyword_text(), None);
     /// ```
     pub fn keyword_text(&self) -> Option<&str> {
         self.keyword.as_deref()
@@ -210,7 +144,7 @@ impl ListSettings {
     /// # Example
     ///
     /// ```
-    /// assert_eq!(optout::ListSettings::new("VIP").confirmation_text(), None);
+    /// assert_eq!(optout::store::ListSettings::new("VIP").confirmation_text(), None);
     /// ```
     pub fn confirmation_text(&self) -> Option<&str> {
         self.confirmation.as_deref()
@@ -221,7 +155,7 @@ impl ListSettings {
     /// # Example
     ///
     /// ```
-    /// assert_eq!(optout::ListSettings::new("VIP").webhook_url(), None);
+    /// assert_eq!(optout::store::ListSettings::new("VIP").webhook_url(), None);
     /// ```
     pub fn webhook_url(&self) -> Option<&str> {
         self.webhook.as_deref()
@@ -231,10 +165,7 @@ impl ListSettings {
     pub(crate) fn validate(&self) -> Result<(), Error> {
         let name = self.name.trim();
         if name.is_empty() {
-            return Err(Error::InvalidList {
-                field: ListField::Name,
-                reason: "must not be empty".into(),
-            });
+            return Err(Error::invalid_list(ListField::Name, "must not be empty"));
         }
         check_len(ListField::Name, &self.name, MAX_NAME_CHARS)?;
         check_len(
@@ -244,28 +175,22 @@ impl ListSettings {
         )?;
         if let Some(keyword) = &self.keyword {
             if keyword.trim().is_empty() {
-                return Err(Error::InvalidList {
-                    field: ListField::Keyword,
-                    reason: "must not be empty".into(),
-                });
+                return Err(Error::invalid_list(ListField::Keyword, "must not be empty"));
             }
             check_len(ListField::Keyword, keyword, MAX_KEYWORD_CHARS)?;
             // Replies are matched on their canonical form (accents, case
             // and punctuation dropped), so that is what must be usable.
             let key = crate::keyword::canonical(keyword);
             if key.is_empty() {
-                return Err(Error::InvalidList {
-                    field: ListField::Keyword,
-                    reason: "has no letters or digits, so no reply could match it".into(),
-                });
+                return Err(Error::invalid_list(ListField::Keyword, "has no letters or digits, so no reply could match it"));
             }
             if let Some(meaning) = crate::keyword::builtin_meaning(&key) {
-                return Err(Error::InvalidList {
-                    field: ListField::Keyword,
-                    reason: format!(
+                return Err(Error::invalid_list(
+                    ListField::Keyword,
+                    format!(
                         "{keyword:?} is a built-in keyword that {meaning}; a list needs a word of its own"
                     ),
-                });
+                ));
             }
         }
         if let Some(message) = &self.confirmation {
@@ -281,16 +206,13 @@ impl ListSettings {
                 Ok(_) => None,
             };
             if let Some(reason) = reason {
-                return Err(Error::InvalidList {
-                    field: ListField::Webhook,
-                    reason,
-                });
+                return Err(Error::invalid_list(ListField::Webhook, reason));
             }
         }
         Ok(())
     }
 
-    pub(crate) fn encode(&self, w: &mut crate::codec::Writer) {
+    pub(crate) fn encode(&self, w: &mut crate::persist::codec::Writer) {
         w.str(&self.name);
         w.str(&self.description);
         w.opt_str(self.keyword.as_deref());
@@ -299,7 +221,7 @@ impl ListSettings {
     }
 
     /// Reads settings back and checks their limits again.
-    pub(crate) fn decode(r: &mut crate::codec::Reader<'_>) -> Result<ListSettings, Error> {
+    pub(crate) fn decode(r: &mut crate::persist::codec::Reader<'_>) -> Result<ListSettings, Error> {
         let settings = ListSettings {
             name: r.str()?.to_owned(),
             description: r.str()?.to_owned(),
@@ -335,11 +257,12 @@ pub(crate) fn fold_key(s: &str) -> String {
 fn check_len(field: ListField, value: &str, limit: usize) -> Result<(), Error> {
     let chars = value.chars().count();
     if chars > limit {
-        return Err(Error::TooLong {
+        return Err(ErrorKind::TooLong {
             field,
             limit,
             actual: chars,
-        });
+        }
+        .into());
     }
     Ok(())
 }
@@ -350,7 +273,8 @@ fn check_len(field: ListField, value: &str, limit: usize) -> Result<(), Error> {
 /// # Example
 ///
 /// ```
-/// use optout::{ListId, Store};
+/// use optout::Store;
+/// use optout::model::ListId;
 ///
 /// let store = Store::new();
 /// let system = store.list(ListId::SYSTEM).unwrap();
@@ -360,18 +284,22 @@ fn check_len(field: ListField, value: &str, limit: usize) -> Result<(), Error> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct List {
-    pub(crate) id: ListId,
-    pub(crate) settings: ListSettings,
+    id: ListId,
+    settings: ListSettings,
 }
 
 impl List {
+    pub(crate) fn new(id: ListId, settings: ListSettings) -> List {
+        List { id, settings }
+    }
+
     /// The list's id.
     ///
     /// # Example
     ///
     /// ```
     /// let store = optout::Store::new();
-    /// assert_eq!(store.list(optout::ListId::SYSTEM).unwrap().id(), optout::ListId::SYSTEM);
+    /// assert_eq!(store.list(optout::model::ListId::SYSTEM).unwrap().id(), optout::model::ListId::SYSTEM);
     /// ```
     pub fn id(&self) -> ListId {
         self.id
@@ -383,7 +311,7 @@ impl List {
     ///
     /// ```
     /// let store = optout::Store::new();
-    /// assert_eq!(store.list(optout::ListId::SYSTEM).unwrap().name(), "Default");
+    /// assert_eq!(store.list(optout::model::ListId::SYSTEM).unwrap().name(), "Default");
     /// ```
     pub fn name(&self) -> &str {
         &self.settings.name
@@ -396,7 +324,7 @@ impl List {
     /// ```
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let store = optout::Store::new();
-    /// let id = store.create_list(optout::ListSettings::new("VIP").keyword("STOPVIP"))?;
+    /// let id = store.create_list(optout::store::ListSettings::new("VIP").keyword("STOPVIP"))?;
     /// assert_eq!(store.list(id).unwrap().settings().keyword_text(), Some("STOPVIP"));
     /// # Ok(())
     /// # }
@@ -411,7 +339,7 @@ impl List {
     ///
     /// ```
     /// let store = optout::Store::new();
-    /// assert!(store.list(optout::ListId::SYSTEM).unwrap().is_system());
+    /// assert!(store.list(optout::model::ListId::SYSTEM).unwrap().is_system());
     /// ```
     pub fn is_system(&self) -> bool {
         self.id == ListId::SYSTEM
@@ -429,10 +357,11 @@ mod tests {
         assert!(ListSettings::new(fifty_kanji.clone()).validate().is_ok());
         let err = ListSettings::new(format!("{fifty_kanji}名"))
             .validate()
-            .unwrap_err();
+            .unwrap_err()
+            .into_kind();
         assert!(matches!(
             err,
-            Error::TooLong {
+            ErrorKind::TooLong {
                 field: ListField::Name,
                 limit: 50,
                 actual: 51
@@ -445,15 +374,15 @@ mod tests {
         let ok = || ListSettings::new("VIP");
         assert!(ok().validate().is_ok());
         assert!(matches!(
-            ListSettings::new("  ").validate(),
-            Err(Error::InvalidList {
+            ListSettings::new("  ").validate().map_err(Error::into_kind),
+            Err(ErrorKind::InvalidList {
                 field: ListField::Name,
                 ..
             })
         ));
         assert!(matches!(
-            ok().description("d".repeat(301)).validate(),
-            Err(Error::TooLong {
+            ok().description("d".repeat(301)).validate().map_err(Error::into_kind),
+            Err(ErrorKind::TooLong {
                 field: ListField::Description,
                 limit: 300,
                 actual: 301
@@ -461,23 +390,23 @@ mod tests {
         ));
         assert!(ok().description("d".repeat(300)).validate().is_ok());
         assert!(matches!(
-            ok().keyword("K".repeat(51)).validate(),
-            Err(Error::TooLong {
+            ok().keyword("K".repeat(51)).validate().map_err(Error::into_kind),
+            Err(ErrorKind::TooLong {
                 field: ListField::Keyword,
                 limit: 50,
                 ..
             })
         ));
         assert!(matches!(
-            ok().keyword(" ").validate(),
-            Err(Error::InvalidList {
+            ok().keyword(" ").validate().map_err(Error::into_kind),
+            Err(ErrorKind::InvalidList {
                 field: ListField::Keyword,
                 ..
             })
         ));
         assert!(matches!(
-            ok().confirmation("m".repeat(301)).validate(),
-            Err(Error::TooLong {
+            ok().confirmation("m".repeat(301)).validate().map_err(Error::into_kind),
+            Err(ErrorKind::TooLong {
                 field: ListField::Confirmation,
                 limit: 300,
                 ..
@@ -491,8 +420,8 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    ok().webhook(bad).validate(),
-                    Err(Error::InvalidList {
+                    ok().webhook(bad).validate().map_err(Error::into_kind),
+                    Err(ErrorKind::InvalidList {
                         field: ListField::Webhook,
                         ..
                     })

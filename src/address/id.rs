@@ -10,8 +10,8 @@
 //!   numbers of up to 17 digits, so a phone id has at most 19 digits and is
 //!   below 10^19;
 //! * an email address's id is `0xFFFF_FFFF_0000_0000 + index`, where `index`
-//!   is the address's position in an [`EmailTable`], the interner kept by
-//!   the store and saved with it. All email ids share one 32-bit high word,
+//!   is the address's position in the store's email table, saved with the
+//!   store. All email ids share one 32-bit high word,
 //!   so a roaring treemap stores them as one dense bitmap, and the range sits
 //!   above every phone id, so the two never collide.
 //!
@@ -21,10 +21,6 @@
 
 use std::fmt;
 use std::num::NonZeroU64;
-
-use indexmap::IndexSet;
-
-use crate::address::Email;
 
 /// The first email id; phone ids are all below it.
 const EMAIL_BASE: u64 = 0xFFFF_FFFF_0000_0000;
@@ -78,7 +74,8 @@ impl AddressId {
         }
     }
 
-    /// Returns the id of the email address at `index` in an [`EmailTable`].
+    /// Returns the id of the email address at `index` in a store's email
+    /// table.
     ///
     /// # Example
     ///
@@ -177,7 +174,7 @@ impl AddressId {
         }
     }
 
-    /// Returns the [`EmailTable`] index of an email id.
+    /// Returns the email-table index of an email id.
     ///
     /// # Example
     ///
@@ -231,192 +228,6 @@ impl TryFrom<u64> for AddressId {
     fn try_from(value: u64) -> Result<AddressId, InvalidId> {
         AddressId::new(value).ok_or(InvalidId(value))
     }
-}
-
-/// Interns canonical email addresses into dense indexes, which become
-/// their [`AddressId`]s.
-///
-/// Indexes are handed out in insertion order and never reused, so an id
-/// stays valid for the life of the table (and, through a snapshot, across
-/// processes). Looking up an address that was never interned does not add
-/// it.
-///
-/// # Example
-///
-/// ```
-/// use optout::{EmailTable, Normalizer};
-///
-/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let normalizer = Normalizer::default();
-/// let mut table = EmailTable::new();
-/// let ann = normalizer.email("Ann@Example.com")?;
-/// let id = table.intern(&ann)?;
-/// assert_eq!(table.intern(&normalizer.email(" ann@EXAMPLE.COM ")?)?, id);
-/// assert_eq!(table.email(id), Some(&ann));
-/// assert_eq!(table.id(&normalizer.email("bob@example.com")?), None);
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Clone, Debug, Default)]
-pub struct EmailTable {
-    emails: IndexSet<Email, foldhash::fast::RandomState>,
-}
-
-impl EmailTable {
-    /// Creates an empty table.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// let table = optout::EmailTable::new();
-    /// assert!(table.is_empty());
-    /// ```
-    pub fn new() -> EmailTable {
-        EmailTable::default()
-    }
-
-    /// A table from an already deduplicated set, in index order.
-    pub(crate) fn from_set(emails: IndexSet<Email, foldhash::fast::RandomState>) -> EmailTable {
-        EmailTable { emails }
-    }
-
-    /// Returns the id of `email`, adding it if it is new.
-    ///
-    /// # Errors
-    ///
-    /// Returns [`Error::EmailTableFull`](crate::Error::EmailTableFull) once
-    /// 2^32 addresses are interned; the table is left unchanged.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use optout::{EmailTable, Normalizer};
-    ///
-    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let mut table = EmailTable::new();
-    /// let id = table.intern(&Normalizer::default().email("a@example.com")?)?;
-    /// assert_eq!(id.email_index(), Some(0));
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn intern(&mut self, email: &Email) -> Result<AddressId, crate::Error> {
-        if let Some(index) = self.emails.get_index_of(email.as_str()) {
-            return Ok(index_to_id(index));
-        }
-        let index = u32::try_from(self.emails.len()).map_err(|_| crate::Error::EmailTableFull)?;
-        self.emails.insert(email.clone());
-        Ok(AddressId::from_email_index(index))
-    }
-
-    /// Returns the id of `email` if it has been interned.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use optout::{EmailTable, Normalizer};
-    ///
-    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let email = Normalizer::default().email("a@example.com")?;
-    /// let mut table = EmailTable::new();
-    /// assert_eq!(table.id(&email), None);
-    /// let id = table.intern(&email)?;
-    /// assert_eq!(table.id(&email), Some(id));
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn id(&self, email: &Email) -> Option<AddressId> {
-        self.id_of_str(email.as_str())
-    }
-
-    /// Returns the id of an already canonical address string.
-    pub(crate) fn id_of_str(&self, canonical: &str) -> Option<AddressId> {
-        self.emails.get_index_of(canonical).map(index_to_id)
-    }
-
-    /// Returns the address behind an email id.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use optout::{AddressId, EmailTable, Normalizer};
-    ///
-    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let email = Normalizer::default().email("a@example.com")?;
-    /// let mut table = EmailTable::new();
-    /// let id = table.intern(&email)?;
-    /// assert_eq!(table.email(id).map(|e| e.as_str()), Some("a@example.com"));
-    /// assert_eq!(table.email(AddressId::from_email_index(9)), None);
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn email(&self, id: AddressId) -> Option<&Email> {
-        let index = usize::try_from(id.email_index()?).ok()?;
-        self.emails.get_index(index)
-    }
-
-    /// Returns the number of interned addresses.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// assert_eq!(optout::EmailTable::new().len(), 0);
-    /// ```
-    pub fn len(&self) -> usize {
-        self.emails.len()
-    }
-
-    /// Returns `true` if no address has been interned.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// assert!(optout::EmailTable::new().is_empty());
-    /// ```
-    pub fn is_empty(&self) -> bool {
-        self.emails.is_empty()
-    }
-
-    /// Iterates over `(id, address)` pairs in index order.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use optout::{EmailTable, Normalizer};
-    ///
-    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let n = Normalizer::default();
-    /// let mut table = EmailTable::new();
-    /// table.intern(&n.email("a@example.com")?)?;
-    /// table.intern(&n.email("b@example.com")?)?;
-    /// let all: Vec<String> = table.iter().map(|(_, e)| e.to_string()).collect();
-    /// assert_eq!(all, ["a@example.com", "b@example.com"]);
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = (AddressId, &Email)> + '_ {
-        self.emails
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (index_to_id(i), e))
-    }
-}
-
-impl PartialEq for EmailTable {
-    fn eq(&self, other: &EmailTable) -> bool {
-        self.emails.len() == other.emails.len()
-            && self
-                .emails
-                .iter()
-                .zip(other.emails.iter())
-                .all(|(a, b)| a == b)
-    }
-}
-
-impl Eq for EmailTable {}
-
-fn index_to_id(index: usize) -> AddressId {
-    // `intern` refuses to grow past u32::MAX entries, so every index fits.
-    AddressId::from_email_index(index as u32)
 }
 
 #[cfg(test)]

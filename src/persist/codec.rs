@@ -58,7 +58,7 @@ impl Writer {
     pub(crate) fn treemap(&mut self, t: &RoaringTreemap) -> Result<(), Error> {
         let start = self.buf.len();
         self.u64(0); // patched below
-        t.serialize_into(&mut self.buf).map_err(Error::Io)?;
+        t.serialize_into(&mut self.buf).map_err(Error::io)?;
         let n = (self.buf.len() - start - 8) as u64;
         if let Some(slot) = self.buf.get_mut(start..start + 8) {
             slot.copy_from_slice(&n.to_le_bytes());
@@ -81,11 +81,7 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn corrupt(&self, detail: impl Into<String>) -> Error {
-        Error::Corrupt {
-            what: self.what,
-            offset: self.pos as u64,
-            detail: detail.into(),
-        }
+        Error::corrupt(self.what, self.pos as u64, detail)
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -226,8 +222,8 @@ mod tests {
         bad.len(body.len());
         bad.buf.extend_from_slice(&body);
         assert!(matches!(
-            Reader::new(&bad.buf, "test").treemap(),
-            Err(Error::Corrupt { .. })
+            Reader::new(&bad.buf, "test").treemap().map_err(Error::into_kind),
+            Err(crate::error::ErrorKind::Corrupt { .. })
         ));
     }
 

@@ -1,0 +1,379 @@
+//! Opening a version-1 store directory: its snapshot loads as it is, and
+//! its journal replays as the crate did then (an inbound message through
+//! the keyword matcher of that version), after which a version-2
+//! checkpoint takes its place.
+
+use std::path::PathBuf;
+
+use crate::address::{Address, Email, Phone};
+use crate::error::Error;
+use crate::keyword::KeywordKind;
+use crate::model::{Action, Channel, KeywordScope, ListId, Scope, Source, Timestamp};
+use crate::persist::codec::Reader;
+use crate::persist::{Journal, legacy_records};
+
+use super::list::ListSettings;
+use super::op::{ChangeOp, Op, Who, is_canonical_shape};
+use super::state::State;
+use super::Store;
+
+const WHAT: &str = "journal";
+
+/// Version-1 journal files found in a directory.
+pub(crate) struct Migration {
+    files: Vec<(PathBuf, Option<u64>, Vec<Vec<u8>>)>,
+}
+
+impl Migration {
+    pub(crate) fn take(journal: &mut Journal) -> Result<Option<Migration>, Error> {
+        let legacy = journal.take_legacy();
+        if legacy.is_empty() {
+            return Ok(None);
+        }
+        let mut files = Vec::with_capacity(legacy.len());
+        for (path, data) in legacy {
+            let (generation, records, _torn) = legacy_records(&data).map_err(|e| {
+                Error::corrupt(WHAT, 0, format!("{}: {e}", path.display()))
+            })?;
+            files.push((
+                path,
+                generation,
+                records.into_iter().map(<[u8]>::to_vec).collect(),
+            ));
+        }
+        Ok(Some(Migration { files }))
+    }
+
+    /// Replays the journal that follows `state`'s version-1 snapshot (or
+    /// none, for a store that never checkpointed). Returns the files to
+    /// remove once a checkpoint holds what they held.
+    pub(crate) fn apply(self, state: &mut State) -> Result<Option<Vec<PathBuf>>, Error> {
+        let paths: Vec<PathBuf> = self.files.iter().map(|(p, ..)| p.clone()).collect();
+        if let Some(done) = state.migrated_from {
+            // A migration that crashed after its checkpoint: the files are
+            // covered if they are the one it migrated, or older.
+            if self.files.iter().all(|(_, g, _)| g.is_none_or(|g| g <= done)) {
+                return Ok(Some(paths));
+            }
+            return Err(Error::corrupt(
+                WHAT,
+                0,
+                "a version-1 journal newer than the migrated snapshot",
+            ));
+        }
+        if state.seq != 0 || (state.v1_generation.is_none() && !state.is_pristine()) {
+            return Err(Error::corrupt(
+                WHAT,
+                0,
+                "version-1 journals next to a version-2 snapshot that did not migrate them",
+            ));
+        }
+        let generation = state.v1_generation.unwrap_or(0);
+        // Version 1 kept one journal per snapshot generation and deleted
+        // the others as covered.
+        for (_, g, records) in &self.files {
+            if *g != Some(generation) {
+                continue;
+            }
+            for record in records {
+                if let Some(op) = resolve(state, record)? {
+                    // A change that failed when it was made fails again,
+                    // changing nothing.
+                    if state.validate(&op).is_ok() {
+                        let seq = state.seq;
+                        state.apply(&op, seq);
+                    }
+                }
+            }
+        }
+        state.migrated_from = Some(generation);
+        state.v1_generation = None;
+        Ok(Some(paths))
+    }
+}
+
+impl Store {
+    /// Keeps a version-2 checkpoint, then removes the version-1 files.
+    pub(super) fn finish_migration(&self, paths: Vec<PathBuf>) -> Result<(), Error> {
+        self.checkpoint()?;
+        let slot = self.lock_log();
+        if let super::LogSlot::Log(_) = &*slot {
+            for path in &paths {
+                std::fs::remove_file(path).map_err(|e| Error::io_at(path, e))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn address(r: &mut Reader<'_>) -> Result<Address, Error> {
+    match r.u8()? {
+        0 => {
+            let digits = r.u64()?;
+            let extension = r.opt_str()?.map(Into::into);
+            Phone::new(digits, extension)
+                .map(Address::Phone)
+                .ok_or_else(|| r.corrupt("phone id out of range"))
+        }
+        1 => {
+            let text = r.str()?;
+            if !is_canonical_shape(text) {
+                return Err(r.corrupt("not an email address"));
+            }
+            Ok(Address::Email(Email::from_canonical(text)))
+        }
+        other => Err(r.corrupt(format!("unknown address tag {other}"))),
+    }
+}
+
+fn channel(r: &mut Reader<'_>) -> Result<Channel, Error> {
+    let id = r.u64()?;
+    Channel::new(&id.to_string()).map_err(|e| r.corrupt(e.to_string()))
+}
+
+struct Edit {
+    lists: Vec<ListId>,
+    scope: Scope,
+    source: Source,
+    at: Timestamp,
+}
+
+fn edit(r: &mut Reader<'_>) -> Result<Edit, Error> {
+    let n = r.len(4)?;
+    let mut lists = Vec::with_capacity(n);
+    for _ in 0..n {
+        lists.push(ListId::new(r.u32()?));
+    }
+    let scope = match r.u8()? {
+        0 => Scope::Account,
+        1 => Scope::Channel(channel(r)?),
+        other => return Err(r.corrupt(format!("unknown scope tag {other}"))),
+    };
+    let code = r.u8()?;
+    let source = Source::from_code(code).ok_or_else(|| r.corrupt("unknown source"))?;
+    let at = Timestamp::from_unix_millis(r.i64()?);
+    Ok(Edit {
+        lists,
+        scope,
+        source,
+        at,
+    })
+}
+
+fn who(state: &State, addresses: &[Address]) -> Who {
+    let mut phones = Vec::new();
+    let mut emails = Vec::new();
+    for a in addresses {
+        match a {
+            Address::Phone(p) => phones.push(p.id().get()),
+            Address::Email(e) => emails.push(e.under(state.policy.email_aliases)),
+        }
+    }
+    emails.sort();
+    emails.dedup();
+    Who {
+        phones: crate::bitmap::from_unsorted(phones),
+        emails,
+    }
+}
+
+fn effective(state: &State, source: Source, scope: &Scope) -> Scope {
+    match (source, scope) {
+        (Source::WebForm, _) => Scope::Account,
+        (Source::Keyword, Scope::Channel(c)) => state.keyword_scope_of(c),
+        (_, scope) => scope.clone(),
+    }
+}
+
+fn change(state: &State, action: Action, who: Who, requested: u64, e: &Edit) -> Op {
+    let (lists, scope) = match action {
+        Action::OptOut | Action::OptIn => (e.lists.clone(), effective(state, e.source, &e.scope)),
+        _ => (Vec::new(), Scope::Account),
+    };
+    Op::Change(ChangeOp {
+        action,
+        lists,
+        scope,
+        source: e.source,
+        at: e.at,
+        who,
+        requested,
+    })
+}
+
+/// Turns a version-1 record into the operation it amounts to today.
+fn resolve(state: &State, record: &[u8]) -> Result<Option<Op>, Error> {
+    let mut r = Reader::new(record, WHAT);
+    let op = match r.u8()? {
+        tag @ (0 | 1) => {
+            let n = r.len(9)?;
+            let mut addresses = Vec::with_capacity(n);
+            for _ in 0..n {
+                addresses.push(address(&mut r)?);
+            }
+            let e = edit(&mut r)?;
+            let action = if tag == 0 {
+                Action::OptOut
+            } else {
+                Action::OptIn
+            };
+            Some(change(state, action, who(state, &addresses), n as u64, &e))
+        }
+        2 => {
+            let set = r.treemap()?;
+            let requested = r.u64()?;
+            let e = edit(&mut r)?;
+            let mut phones = roaring::RoaringTreemap::new();
+            let mut emails = Vec::new();
+            for v in &set {
+                let id = crate::AddressId::new(v).ok_or_else(|| r.corrupt("id out of range"))?;
+                match state.emails.email(id) {
+                    _ if id.is_phone() => {
+                        phones.insert(v);
+                    }
+                    Some(email) => emails.push(email.clone()),
+                    // Refused when it was made: an id the store never assigned.
+                    None => return Ok(None),
+                }
+            }
+            Some(change(state, Action::OptOut, Who { phones, emails }, requested, &e))
+        }
+        tag @ (3 | 4) => {
+            let a = address(&mut r)?;
+            let e = edit(&mut r)?;
+            let action = if tag == 3 {
+                Action::Block
+            } else {
+                Action::Unblock
+            };
+            Some(change(state, action, who(state, &[a]), 1, &e))
+        }
+        5 => Some(Op::CreateList(ListSettings::decode(&mut r)?)),
+        6 => Some(Op::UpdateList(
+            ListId::new(r.u32()?),
+            ListSettings::decode(&mut r)?,
+        )),
+        // Version 1 kept no time for a deletion.
+        7 => Some(Op::DeleteList {
+            list: ListId::new(r.u32()?),
+            at: Timestamp::EPOCH,
+            source: Source::Manual,
+        }),
+        8 => {
+            let c = channel(&mut r)?;
+            let scope = if r.bool()? {
+                KeywordScope::Account
+            } else {
+                KeywordScope::Channel
+            };
+            Some(Op::KeywordScope(c, scope))
+        }
+        9 => {
+            let c = match r.u8()? {
+                0 => None,
+                1 => Some(channel(&mut r)?),
+                other => return Err(r.corrupt(format!("{other} is not an option tag"))),
+            };
+            Some(Op::Keywords(c, crate::keyword::Keywords::decode(&mut r, 1)?))
+        }
+        10 => {
+            let from = address(&mut r)?;
+            let c = channel(&mut r)?;
+            let text = r.str()?.to_owned();
+            let at = Timestamp::from_unix_millis(r.i64()?);
+            inbound_v1(state, &from, &c, &text, at)
+        }
+        11 => {
+            let a = address(&mut r)?;
+            match a {
+                Address::Email(e) => Some(Op::Intern(vec![e.under(state.policy.email_aliases)])),
+                Address::Phone(_) => None,
+            }
+        }
+        other => return Err(r.corrupt(format!("unknown change kind {other}"))),
+    };
+    if !r.is_empty() {
+        return Err(r.corrupt("bytes left over in record"));
+    }
+    Ok(op)
+}
+
+/// An inbound message as version 1 handled it: keywords only, YES an
+/// opt-in, a repeated STOP changing nothing.
+fn inbound_v1(
+    state: &State,
+    from: &Address,
+    channel: &Channel,
+    text: &str,
+    at: Timestamp,
+) -> Option<Op> {
+    let lists: Vec<(String, ListId)> = state
+        .live()
+        .filter_map(|(id, slot)| slot.settings.keyword_text().map(|k| (k.to_owned(), id)))
+        .collect();
+    let matcher = state.keywords_for(Some(channel)).compile_v1(&lists);
+    let hit = matcher.find(text)?;
+    let scope = state.keyword_scope_of(channel);
+    let id = state.lookup(from);
+    let e = |lists: Vec<ListId>, scope: Scope| Edit {
+        lists,
+        scope,
+        source: Source::Keyword,
+        at,
+    };
+    match hit.kind {
+        KeywordKind::OptOut(list) => {
+            let slot = state.slot(list).ok()?;
+            let already = id.is_some_and(|id| match &scope {
+                Scope::Account => slot.entries.account.contains(id.get()),
+                Scope::Channel(_) => slot
+                    .entries
+                    .applying_to(Some(channel))
+                    .any(|set| set.contains(id.get())),
+            });
+            if already {
+                return None;
+            }
+            Some(change(
+                state,
+                Action::OptOut,
+                who(state, std::slice::from_ref(from)),
+                1,
+                &e(vec![list], scope),
+            ))
+        }
+        KeywordKind::OptIn => {
+            let id = id?;
+            let scopes = match scope {
+                Scope::Account => vec![Scope::Account, Scope::Channel(channel.clone())],
+                scope => vec![scope],
+            };
+            let mut ops = Vec::new();
+            for scope in scopes {
+                let lists: Vec<ListId> = state
+                    .live()
+                    .filter(|(_, slot)| {
+                        slot.entries
+                            .scope(&scope)
+                            .is_some_and(|set| set.contains(id.get()))
+                    })
+                    .map(|(list, _)| list)
+                    .collect();
+                if !lists.is_empty() {
+                    // The scope as resolved: no second widening.
+                    ops.push(Op::Change(ChangeOp {
+                        action: Action::OptIn,
+                        lists,
+                        scope,
+                        source: Source::Keyword,
+                        at,
+                        who: who(state, std::slice::from_ref(from)),
+                        requested: 1,
+                    }));
+                }
+            }
+            (!ops.is_empty()).then_some(Op::Batch(ops))
+        }
+        _ => None,
+    }
+}
