@@ -14,9 +14,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use optout::{
-    AddressId, Category, ChannelId, Dispatch, Edit, Normalizer, Region, Store, Suppression,
-};
+use optout::{AddressId, ChannelId, Dispatch, Normalizer, Store, Suppression};
+use optout::address::Region;
+use optout::model::Category;
+use optout::store::Edit;
 use rayon::prelude::*;
 use roaring::RoaringTreemap;
 
@@ -135,7 +136,7 @@ fn memory_report() {
     let store = store_with(&optouts);
     let store_bytes = LIVE.load(Ordering::SeqCst) - before;
     let memory = store.memory();
-    let distinct = store.count(optout::ListId::SYSTEM).unwrap();
+    let distinct = store.count(optout::model::ListId::SYSTEM).unwrap();
     drop(store);
     let mut bitmap = RoaringTreemap::new();
     let before = LIVE.load(Ordering::SeqCst);

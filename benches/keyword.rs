@@ -8,7 +8,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use optout::{Keywords, Language};
+use optout::keyword::{Keywords, Language};
 
 /// Inbound traffic: mostly ordinary replies, some keywords in various
 /// shapes and languages.

@@ -12,7 +12,8 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use optout::{Normalizer, Region};
+use optout::Normalizer;
+use optout::address::Region;
 use rayon::prelude::*;
 
 mod common;

@@ -10,10 +10,12 @@ use std::io::Write;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use optout::{
-    Address, AddressId, Durability, DurableOptions, DurableStore, Edit, Import, Normalizer, Region,
-    Source, Store,
-};
+use optout::{Address, AddressId, DurableOptions, DurableStore, Normalizer, Store};
+use optout::address::Region;
+use optout::exchange::Import;
+use optout::model::Source;
+use optout::persist::Durability;
+use optout::store::Edit;
 
 mod common;
 use common::Rng;
@@ -44,7 +46,7 @@ fn snapshot(c: &mut Criterion) {
     let store = big_store();
     let mut bytes = Vec::new();
     store.save(&mut bytes).unwrap();
-    let phones = store.count(optout::ListId::SYSTEM).unwrap() - 1_000_000;
+    let phones = store.count(optout::model::ListId::SYSTEM).unwrap() - 1_000_000;
     println!(
         "snapshot: {} bytes for {} phone and 1,000,000 email opt-outs (with their history): {:.2} bytes per opt-out",
         bytes.len(),
@@ -62,7 +64,7 @@ fn snapshot(c: &mut Criterion) {
         s.opt_out_ids(&ids, &Edit::new()).unwrap();
         let mut b = Vec::new();
         s.save(&mut b).unwrap();
-        b.len() as f64 / s.count(optout::ListId::SYSTEM).unwrap() as f64
+        b.len() as f64 / s.count(optout::model::ListId::SYSTEM).unwrap() as f64
     };
     println!(
         "snapshot of phone opt-outs alone: {phone_only:.2} bytes per opt-out (entries and history)"

@@ -10,7 +10,9 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use optout::{AddressId, Category, ChannelId, Dispatch, Edit, ListSettings, Normalizer, Store};
+use optout::{AddressId, ChannelId, Dispatch, Normalizer, Store};
+use optout::model::Category;
+use optout::store::{Edit, ListSettings};
 
 fn ids(n: u64, seed: u64) -> Vec<AddressId> {
     (0..n)

@@ -6,7 +6,9 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use optout::{AddressId, ChannelId, ListId, Timestamp, UnsubscribeKeys, UnsubscribeToken};
+use optout::{AddressId, ChannelId};
+use optout::model::{ListId, Timestamp};
+use optout::unsubscribe::{UnsubscribeKeys, UnsubscribeToken};
 
 fn bench(c: &mut Criterion) {
     let keys = UnsubscribeKeys::new(1, &[7u8; 32]).unwrap();

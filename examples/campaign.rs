@@ -20,10 +20,10 @@
 use std::error::Error;
 use std::time::Instant;
 
-use optout::{
-    Address, AddressId, Bulk, Category, Change, ChannelId, Dispatch, DurableStore, Edit, ListId,
-    ListSettings, Normalizer, Region, Scope, Source, Store,
-};
+use optout::{Address, AddressId, ChannelId, Dispatch, DurableStore, Normalizer, Store};
+use optout::address::Region;
+use optout::model::{Category, ListId, Scope, Source};
+use optout::store::{Bulk, Change, Edit, ListSettings};
 
 /// Deterministic generator so every run sees the same data.
 struct Rng(u64);

@@ -22,10 +22,11 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use optout::{
-    Category, ChannelId, Dispatch, Edit, ListId, ListSettings, Normalizer, Outcome, Region, Scope,
-    Source, Store,
-};
+use optout::{ChannelId, Dispatch, Normalizer, Store};
+use optout::address::Region;
+use optout::filter::Outcome;
+use optout::model::{Category, ListId, Scope, Source};
+use optout::store::{Edit, ListSettings};
 
 struct Args {
     optouts: PathBuf,

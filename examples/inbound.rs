@@ -18,7 +18,10 @@
 use std::error::Error;
 use std::io::{self, BufRead, BufWriter, Write};
 
-use optout::{ChannelId, InboundAction, KeywordScope, Normalizer, Region, Store};
+use optout::{ChannelId, Normalizer, Store};
+use optout::address::Region;
+use optout::inbound::InboundAction;
+use optout::model::KeywordScope;
 
 fn main() {
     if let Err(err) = run() {

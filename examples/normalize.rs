@@ -16,7 +16,8 @@
 use std::error::Error;
 use std::io::{self, BufRead, BufWriter, Write};
 
-use optout::{Address, EmailTable, Normalizer, Region, Strictness};
+use optout::{Address, EmailTable, Normalizer};
+use optout::address::{Region, Strictness};
 
 const CHUNK: usize = 64 * 1024;
 

@@ -8,10 +8,11 @@
 
 use std::error::Error;
 
-use optout::{
-    Click, ListId, ListSettings, Normalizer, ONE_CLICK_BODY, Region, Store, UnsubscribeKeys,
-    Unsubscribed, unsubscribe_headers,
-};
+use optout::{Normalizer, Store};
+use optout::address::Region;
+use optout::model::ListId;
+use optout::store::ListSettings;
+use optout::unsubscribe::{Click, ONE_CLICK_BODY, unsubscribe_headers, Unsubscribed, UnsubscribeKeys};
 
 fn main() -> Result<(), Box<dyn Error>> {
     let input = std::env::args()
@@ -74,7 +75,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("second click:           {again:?}");
     println!(
         "\nsystem list untouched:  {}",
-        !store.contains(ListId::SYSTEM, optout::Scope::Account, &address)
+        !store.contains(ListId::SYSTEM, optout::model::Scope::Account, &address)
     );
     Ok(())
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// # Example
 ///
 /// ```
-/// use optout::Timestamp;
+/// use optout::model::Timestamp;
 ///
 /// let t = Timestamp::from_unix_secs(1_764_000_000);
 /// assert_eq!(t.to_string(), "2025-11-24T16:00:00.000Z");
@@ -31,7 +31,7 @@ impl Timestamp {
     /// # Example
     ///
     /// ```
-    /// let t = optout::Timestamp::from_unix_millis(1_500);
+    /// let t = optout::model::Timestamp::from_unix_millis(1_500);
     /// assert_eq!(t.unix_millis(), 1_500);
     /// ```
     pub const fn from_unix_millis(millis: i64) -> Timestamp {
@@ -43,7 +43,7 @@ impl Timestamp {
     /// # Example
     ///
     /// ```
-    /// assert_eq!(optout::Timestamp::from_unix_secs(2).unix_millis(), 2_000);
+    /// assert_eq!(optout::model::Timestamp::from_unix_secs(2).unix_millis(), 2_000);
     /// ```
     pub const fn from_unix_secs(secs: i64) -> Timestamp {
         Timestamp(secs.saturating_mul(1000))
@@ -54,7 +54,7 @@ impl Timestamp {
     /// # Example
     ///
     /// ```
-    /// assert_eq!(optout::Timestamp::EPOCH.unix_millis(), 0);
+    /// assert_eq!(optout::model::Timestamp::EPOCH.unix_millis(), 0);
     /// ```
     pub const fn unix_millis(self) -> i64 {
         self.0
@@ -66,7 +66,7 @@ impl Timestamp {
     /// # Example
     ///
     /// ```
-    /// assert!(optout::Timestamp::now() > optout::Timestamp::EPOCH);
+    /// assert!(optout::model::Timestamp::now() > optout::model::Timestamp::EPOCH);
     /// ```
     pub fn now() -> Timestamp {
         Timestamp::from(SystemTime::now())
@@ -77,7 +77,7 @@ impl Timestamp {
     /// # Example
     ///
     /// ```
-    /// use optout::Timestamp;
+    /// use optout::model::Timestamp;
     ///
     /// let t = Timestamp::from_unix_secs(0).add_days(1);
     /// assert_eq!(t.to_string(), "1970-01-02T00:00:00.000Z");
@@ -114,7 +114,7 @@ impl fmt::Display for Timestamp {
 /// # Example
 ///
 /// ```
-/// assert!("yesterday".parse::<optout::Timestamp>().is_err());
+/// assert!("yesterday".parse::<optout::model::Timestamp>().is_err());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{0:?} is not a timestamp (RFC 3339, a date, or Unix seconds)")]
@@ -240,7 +240,7 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 /// ```
 /// use std::sync::Arc;
 /// use std::sync::atomic::{AtomicI64, Ordering};
-/// use optout::{Clock, Timestamp};
+/// use optout::model::{Clock, Timestamp};
 ///
 /// let now = Arc::new(AtomicI64::new(1_000));
 /// let clock = { let now = now.clone(); move || Timestamp::from_unix_millis(now.load(Ordering::SeqCst)) };
@@ -264,7 +264,7 @@ impl<F: Fn() -> Timestamp + Send + Sync> Clock for F {
 /// # Example
 ///
 /// ```
-/// use optout::{Clock, SystemClock, Timestamp};
+/// use optout::model::{Clock, SystemClock, Timestamp};
 ///
 /// assert!(SystemClock.now() > Timestamp::EPOCH);
 /// ```

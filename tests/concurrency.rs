@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 
-use optout::{
-    Address, Category, ChannelId, Dispatch, Edit, ListId, ListSettings, Normalizer, SkipReason,
-    Store,
-};
+use optout::{Address, ChannelId, Dispatch, Normalizer, Store};
+use optout::filter::SkipReason;
+use optout::model::{Category, ListId};
+use optout::store::{Edit, ListSettings};
 
 /// One writer's script: opt-outs, opt-ins and a list deletion and
 /// re-creation, on addresses no other writer touches.
@@ -238,50 +238,50 @@ fn public_types_are_send_and_sync() {
     fn shared<T: Send + Sync>() {}
     shared::<optout::Address>();
     shared::<optout::AddressId>();
-    shared::<optout::AddressKind>();
-    shared::<optout::BitmapSplit>();
-    shared::<optout::Bulk>();
-    shared::<optout::Category>();
-    shared::<optout::Change>();
+    shared::<optout::address::AddressKind>();
+    shared::<optout::filter::BitmapSplit>();
+    shared::<optout::store::Bulk>();
+    shared::<optout::model::Category>();
+    shared::<optout::store::Change>();
     shared::<optout::ChannelId>();
-    shared::<optout::Click<'static>>();
-    shared::<optout::Digest>();
+    shared::<optout::unsubscribe::Click<'static>>();
+    shared::<optout::filter::Digest>();
     shared::<optout::Dispatch>();
-    shared::<optout::Durability>();
+    shared::<optout::persist::Durability>();
     shared::<optout::DurableOptions>();
     shared::<optout::DurableStore>();
-    shared::<optout::Edit>();
-    shared::<optout::Email>();
+    shared::<optout::store::Edit>();
+    shared::<optout::address::Email>();
     shared::<optout::EmailTable>();
     shared::<optout::Error>();
-    shared::<optout::Event>();
-    shared::<optout::Export>();
-    shared::<optout::HashedList>();
-    shared::<optout::IdSplit>();
-    shared::<optout::Import>();
-    shared::<optout::ImportReport>();
-    shared::<optout::Inbound>();
-    shared::<optout::Invalid>();
-    shared::<optout::KeywordMatcher>();
-    shared::<optout::Keywords>();
-    shared::<optout::List>();
+    shared::<optout::store::Event>();
+    shared::<optout::exchange::Export>();
+    shared::<optout::filter::HashedList>();
+    shared::<optout::filter::IdSplit>();
+    shared::<optout::exchange::Import>();
+    shared::<optout::exchange::ImportReport>();
+    shared::<optout::inbound::Inbound>();
+    shared::<optout::address::Invalid>();
+    shared::<optout::keyword::KeywordMatcher>();
+    shared::<optout::keyword::Keywords>();
+    shared::<optout::store::List>();
     shared::<ListId>();
     shared::<ListSettings>();
     shared::<optout::Normalizer>();
-    shared::<optout::Outcome>();
-    shared::<optout::Phone>();
-    shared::<optout::Recovery>();
-    shared::<optout::Region>();
-    shared::<optout::Report>();
-    shared::<optout::RowError>();
-    shared::<optout::Scope>();
-    shared::<optout::SkipReason>();
-    shared::<optout::Split>();
+    shared::<optout::filter::Outcome>();
+    shared::<optout::address::Phone>();
+    shared::<optout::persist::Recovery>();
+    shared::<optout::address::Region>();
+    shared::<optout::filter::Report>();
+    shared::<optout::error::RowError>();
+    shared::<optout::model::Scope>();
+    shared::<optout::filter::SkipReason>();
+    shared::<optout::filter::Split>();
     shared::<Store>();
     shared::<optout::Suppression>();
-    shared::<optout::Timestamp>();
-    shared::<optout::TokenRejected>();
-    shared::<optout::UnsubscribeKeys>();
-    shared::<optout::UnsubscribeToken>();
-    shared::<optout::Unsubscribed>();
+    shared::<optout::model::Timestamp>();
+    shared::<optout::unsubscribe::TokenRejected>();
+    shared::<optout::unsubscribe::UnsubscribeKeys>();
+    shared::<optout::unsubscribe::UnsubscribeToken>();
+    shared::<optout::unsubscribe::Unsubscribed>();
 }

@@ -3,11 +3,13 @@
 
 use std::sync::Arc;
 
-use optout::{
-    Address, Category, ChannelId, Digest, Dispatch, Edit, Error, Export, HashedList, Import,
-    ImportFormat, ImportMode, ListId, ListSettings, Normalizer, Region, Scope, SkipReason, Source,
-    Store, Timestamp,
-};
+use optout::error::ErrorKind;
+use optout::{Address, Dispatch, Normalizer, Store};
+use optout::address::Region;
+use optout::exchange::{Export, Import, ImportFormat, ImportMode};
+use optout::filter::{Digest, HashedList, SkipReason};
+use optout::model::{Category, Channel, ListId, Scope, Source, Timestamp};
+use optout::store::{Edit, ListSettings};
 
 fn us() -> Normalizer {
     Normalizer::new(Region::new("US").unwrap())
@@ -35,28 +37,31 @@ fn headers_from_other_platforms() {
             .unwrap();
         assert_eq!((report.applied, report.rejected.len()), (1, 0), "{file:?}");
         assert!(
-            store.contains(ListId::SYSTEM, Scope::Account, &addr(expected)),
+            store.contains(ListId::SYSTEM, &Scope::Account, &addr(expected)),
             "{file:?}"
         );
     }
     let err = Store::new()
         .import("name,city\nAnn,Paris\n".as_bytes(), &us(), &Import::new())
         .unwrap_err();
-    assert!(matches!(err, Error::Csv { line: 1, .. }), "{err}");
+    assert!(matches!(err.kind(), ErrorKind::Csv { line: 1, .. }), "{err}");
 }
 
 #[test]
 fn columns_for_list_scope_time_and_source() {
     let store = Store::new();
     let promo = store.create_list(ListSettings::new("Promotions")).unwrap();
-    let file = "address,list,scope,time,source\n\
-                +14155550100,default,account,2025-11-01,web form\n\
-                +14155550101,Promotions,101,2025-11-02T10:00:00Z,keyword\n\
-                +14155550102,Nope,account,,\n\
-                +14155550103,,everywhere,,\n\
-                +14155550104,,,yesterday,\n\
-                +14155550105,,,,carrier pigeon\n\
-                ,,,,\n";
+    let too_long = "x".repeat(101);
+    let file = format!(
+        "address,list,scope,time,source\n\
+         +14155550100,default,account,2025-11-01,web form\n\
+         +14155550101,Promotions,101,2025-11-02T10:00:00Z,keyword\n\
+         +14155550102,Nope,account,,\n\
+         +14155550103,,{too_long},,\n\
+         +14155550104,,,yesterday,\n\
+         +14155550105,,,,carrier pigeon\n\
+         ,,,,\n"
+    );
     let report = store
         .import(file.as_bytes(), &us(), &Import::new())
         .unwrap();
@@ -67,7 +72,7 @@ fn columns_for_list_scope_time_and_source() {
     assert!(report.rejected[0].reason.contains("no list named"));
     assert!(store.contains(
         promo,
-        Scope::Channel(ChannelId::new(101)),
+        &Scope::Channel(Channel::new("101").unwrap()),
         &addr("+14155550101")
     ));
     let history = store.history(..);
@@ -135,7 +140,7 @@ fn export_by_list_and_date_range_and_round_trip() {
             &addr("+14155550101"),
             &Edit::new()
                 .list(promo)
-                .scope(Scope::Channel(ChannelId::new(7)))
+                .scope(Scope::Channel(Channel::new("sms 7").unwrap()))
                 .at(t(3_000)),
         )
         .unwrap();
@@ -165,7 +170,7 @@ fn export_by_list_and_date_range_and_round_trip() {
         "ann@example.com,Default,account,{},web form",
         t(2_000)
     )));
-    assert!(all.contains(&format!("+14155550101,Promotions,7,{},manual", t(3_000))));
+    assert!(all.contains(&format!("+14155550101,Promotions,sms 7,{},manual", t(3_000))));
     let promo_only = export(&Export::all().list(promo));
     assert_eq!(promo_only.lines().count(), 2);
     let window = export(&Export::all().between(t(1_500)..t(4_500)));
@@ -205,10 +210,8 @@ fn hashed_suppression_round_trip() {
         assert_eq!(partner.len(), 2);
 
         // The partner honours our list without our plaintext.
-        let mut suppression = Store::new()
-            .compile(&Dispatch::new(Category::Marketing))
-            .unwrap();
-        suppression.honour_hashed(Arc::new(partner.clone()));
+        let honouring = Dispatch::new(Category::Marketing).honour_hashed(Arc::new(partner.clone()));
+        let suppression = Store::new().compile(&honouring).unwrap();
         let audience = ["(415) 555-0100", "ANN@example.com", "(415) 555-0199"];
         let split = suppression.split(&us(), &audience);
         let got: Vec<Option<SkipReason>> =
@@ -223,10 +226,9 @@ fn hashed_suppression_round_trip() {
             [Some(SkipReason::OptedOut)]
         );
         // Utility traffic ignores it.
-        let mut utility = Store::new()
-            .compile(&Dispatch::new(Category::Utility))
+        let utility = Store::new()
+            .compile(&Dispatch::new(Category::Utility).honour_hashed(Arc::new(partner)))
             .unwrap();
-        utility.honour_hashed(Arc::new(partner));
         assert_eq!(utility.check(&addr("(415) 555-0100")), None);
     }
     let (_, rejected) = HashedList::read("zz\n\nABCDEF\n".as_bytes(), Digest::Md5).unwrap();

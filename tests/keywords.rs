@@ -1,10 +1,13 @@
 //! Inbound keywords: a table of messages with their outcomes, and the
 //! STOP / START scenarios as the platforms run them.
 
-use optout::{
-    Address, Category, ChannelId, Dispatch, Error, InboundAction, KeywordMatch, KeywordScope,
-    Keywords, Language, ListId, ListSettings, Normalizer, Region, SkipReason, Store,
-};
+use optout::{Address, ChannelId, Dispatch, Error, Normalizer, Store};
+use optout::address::Region;
+use optout::filter::SkipReason;
+use optout::inbound::InboundAction;
+use optout::keyword::{KeywordMatch, Keywords, Language};
+use optout::model::{Category, KeywordScope, ListId};
+use optout::store::ListSettings;
 
 const A: ChannelId = ChannelId::new(101);
 const B: ChannelId = ChannelId::new(202);
@@ -274,7 +277,7 @@ fn a_channel_that_starts_enforcing_account_opt_outs_widens_the_next_stop() {
     // The earlier STOP was for A alone; this one is for the account.
     let again = store.inbound(&from, A, "STOP").unwrap();
     assert_eq!(again.changes.len(), 1);
-    assert_eq!(again.changes[0].scope, optout::Scope::Account);
+    assert_eq!(again.changes[0].scope, optout::model::Scope::Account);
     assert!(again.reply.is_some());
     assert_eq!(
         store.check(&from, &marketing(B)).unwrap(),
@@ -297,7 +300,7 @@ fn start_does_not_claim_a_resubscription_an_account_opt_out_still_blocks() {
     let from = sender();
     store.inbound(&from, A, "STOP").unwrap();
     store
-        .opt_out(&from, &optout::Edit::new().source(optout::Source::WebForm))
+        .opt_out(&from, &optout::store::Edit::new().source(optout::model::Source::WebForm))
         .unwrap();
     let start = store.inbound(&from, A, "START").unwrap();
     // A's own opt-out is lifted, but the web-form opt-out still applies:
@@ -338,7 +341,7 @@ fn replies_name_words_the_channel_accepts() {
 fn an_account_wide_opt_out_makes_a_channel_stop_a_repeat() {
     let (store, _) = store();
     let from = sender();
-    store.opt_out(&from, &optout::Edit::new()).unwrap();
+    store.opt_out(&from, &optout::store::Edit::new()).unwrap();
     let out = store.inbound(&from, A, "STOP").unwrap();
     assert_eq!((out.action, out.reply), (InboundAction::OptOut, None));
 }
@@ -405,7 +408,7 @@ fn keyword_settings_per_account_and_channel() {
 
 #[test]
 fn protected_words_and_reply_limits() {
-    for word in optout::FCC_REVOCATION_WORDS {
+    for word in optout::keyword::FCC_REVOCATION_WORDS {
         assert!(
             matches!(
                 Keywords::default().remove(word),
@@ -490,7 +493,7 @@ fn list_keywords_are_checked_as_replies_are_matched() {
             matches!(
                 refused(ListSettings::new(format!("L {word}")).keyword(word)),
                 Error::InvalidList {
-                    field: optout::ListField::Keyword,
+                    field: optout::error::ListField::Keyword,
                     ..
                 }
             ),
@@ -574,7 +577,7 @@ fn events_serialize_to_the_webhook_payload() {
                 .webhook("https://hooks.example.com/o"),
         )
         .unwrap();
-    let t = optout::Timestamp::from_unix_secs(1_764_000_000);
+    let t = optout::model::Timestamp::from_unix_secs(1_764_000_000);
     let out = store.inbound_at(&sender(), A, "STOPPROMO", t).unwrap();
     let event = store.event(&out.changes[0]);
     assert_eq!(
@@ -598,8 +601,8 @@ fn events_serialize_to_the_webhook_payload() {
     let web = store
         .opt_out(
             &ann,
-            &optout::Edit::new()
-                .source(optout::Source::WebForm)
+            &optout::store::Edit::new()
+                .source(optout::model::Source::WebForm)
                 .list(promo),
         )
         .unwrap();

@@ -8,10 +8,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use optout::{
-    Address, ChannelId, DurableStore, Edit, Error, KeywordScope, Keywords, Language, ListId,
-    ListSettings, Normalizer, Scope, Source, Store, Timestamp,
-};
+use optout::{Address, ChannelId, DurableStore, Error, Normalizer, Store};
+use optout::keyword::{Keywords, Language};
+use optout::model::{KeywordScope, ListId, Scope, Source, Timestamp};
+use optout::store::{Edit, ListSettings};
 use proptest::prelude::*;
 
 fn bytes(store: &Store) -> Vec<u8> {
@@ -425,7 +425,7 @@ proptest! {
 fn journal_fixture() -> (
     tempfile::TempDir,
     Vec<u8>,
-    Vec<Vec<optout::Change>>,
+    Vec<Vec<optout::store::Change>>,
     Vec<usize>,
 ) {
     let dir = tempfile::tempdir().unwrap();

@@ -1,11 +1,17 @@
-//! One-click unsubscribe: tokens, links and headers, clicks, web forms.
+//! One-click unsubscribe: tokens, links and headers, clicks, web forms;
+//! and links that stay bound to the person they were made for.
 
 use base64::Engine as _;
-use optout::{
-    AddressId, Category, ChannelId, Click, Dispatch, DurableStore, ListId, ListSettings,
-    Normalizer, Region, SkipReason, Source, Store, Timestamp, TokenRejected, UnsubscribeKeys,
-    UnsubscribeToken, Unsubscribed, unsubscribe_headers,
+use optout::address::Region;
+use optout::error::ErrorKind;
+use optout::exchange::{Export, Import};
+use optout::filter::SkipReason;
+use optout::model::{Category, Channel, ListId, Scope, Source, Timestamp};
+use optout::store::{Edit, ListSettings};
+use optout::unsubscribe::{
+    Click, TokenRejected, UnsubscribeKeys, UnsubscribeToken, Unsubscribed, unsubscribe_headers,
 };
+use optout::{Address, Dispatch, Normalizer, Store};
 use proptest::prelude::*;
 
 fn keys() -> UnsubscribeKeys {
@@ -20,29 +26,59 @@ fn now() -> Timestamp {
     Timestamp::from_unix_secs(1_764_000_000)
 }
 
+fn at_now() -> Store {
+    Store::builder().clock(now).build().unwrap()
+}
+
+fn addr(s: &str) -> Address {
+    Normalizer::default().address(s).unwrap()
+}
+
 fn token_for(store: &Store, address: &str, list: ListId) -> String {
-    let a = Normalizer::default().address(address).unwrap();
-    keys().sign(&store.unsubscribe_token(&a, list).unwrap())
+    keys().sign(&store.unsubscribe_token(&addr(address), list).unwrap())
+}
+
+/// What a token says, for comparing a signed token with its verified copy.
+fn fields(t: &UnsubscribeToken) -> (u64, ListId, Option<Channel>, Timestamp, Option<Timestamp>) {
+    (
+        t.address().get(),
+        t.list(),
+        t.channel_name().cloned(),
+        t.issued(),
+        t.expiry(),
+    )
+}
+
+fn on_system(store: &Store, a: &str) -> bool {
+    store.contains(ListId::SYSTEM, &Scope::Account, &addr(a))
 }
 
 #[test]
 fn round_trip_with_every_field() {
-    let token = UnsubscribeToken::new(AddressId::from_email_index(12), ListId::new(3))
-        .channel(ChannelId::new(101))
-        .expires(now());
-    let text = keys().sign(&token);
-    assert_eq!(keys().verify(&text, now()), Ok(token));
-    let plain = UnsubscribeToken::new(
-        AddressId::from_phone_digits(14155550123).unwrap(),
-        ListId::SYSTEM,
-    );
-    assert_eq!(keys().verify(&keys().sign(&plain), now()), Ok(plain));
+    let store = at_now();
+    let promo = store.create_list(ListSettings::new("Promotions")).unwrap();
+    let token = store
+        .unsubscribe_token(&addr("ann@example.com"), promo)
+        .unwrap()
+        .channel(Channel::new("news@example.com").unwrap())
+        .expires(now().add_days(90));
+    let verified = keys().verify(&keys().sign(&token), now()).unwrap();
+    assert_eq!(fields(&verified), fields(&token));
+    let plain = store
+        .unsubscribe_token(&addr("+14155550123"), ListId::SYSTEM)
+        .unwrap();
+    let verified = keys().verify(&keys().sign(&plain), now()).unwrap();
+    assert_eq!(fields(&verified), fields(&plain));
+    assert_eq!(verified.address().get(), 14155550123);
 }
 
 #[test]
 fn every_changed_or_missing_character_is_rejected() {
-    let token =
-        UnsubscribeToken::new(AddressId::from_email_index(12), ListId::SYSTEM).expires(now());
+    let store = at_now();
+    let token = store
+        .unsubscribe_token(&addr("ann@example.com"), ListId::SYSTEM)
+        .unwrap()
+        .expires(now());
     let text = keys().sign(&token);
     let alphabet: Vec<char> = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
         .chars()
@@ -59,7 +95,7 @@ fn every_changed_or_missing_character_is_rejected() {
             // (unused padding bits); anything else must fail.
             if let Ok(t) = keys().verify(&bad, now()) {
                 assert_eq!(i, text.len() - 1, "changed char {i} to {c} verified");
-                assert_eq!(t, token);
+                assert_eq!(fields(&t), fields(&token));
             }
         }
     }
@@ -70,16 +106,24 @@ fn every_changed_or_missing_character_is_rejected() {
         );
     }
     assert_eq!(
-        keys().verify(&format!("{text}{}", "A".repeat(200)), now()),
+        keys()
+            .verify(&format!("{text}{}", "A".repeat(700)), now())
+            .map(drop),
         Err(TokenRejected::Oversized)
     );
-    assert_eq!(keys().verify("!!!", now()), Err(TokenRejected::Malformed));
+    assert_eq!(
+        keys().verify("!!!", now()).map(drop),
+        Err(TokenRejected::Malformed)
+    );
 }
 
 #[test]
 fn every_flipped_bit_is_rejected() {
-    let token = UnsubscribeToken::new(AddressId::from_email_index(12), ListId::SYSTEM)
-        .channel(ChannelId::new(9));
+    let store = at_now();
+    let token = store
+        .unsubscribe_token(&addr("ann@example.com"), ListId::SYSTEM)
+        .unwrap()
+        .channel(Channel::new("sms9").unwrap());
     let text = keys().sign(&token);
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(&text)
@@ -96,18 +140,25 @@ fn every_flipped_bit_is_rejected() {
 
 #[test]
 fn expiry_keys_and_rotation() {
-    let token =
-        UnsubscribeToken::new(AddressId::from_email_index(1), ListId::SYSTEM).expires(now());
+    let store = at_now();
+    let token = store
+        .unsubscribe_token(&addr("ann@example.com"), ListId::SYSTEM)
+        .unwrap()
+        .expires(now().add_days(60));
     let text = keys().sign(&token);
+    assert!(keys().verify(&text, now().add_days(60)).is_ok());
     assert_eq!(
-        keys().verify(&text, now().add_days(1)),
+        keys().verify(&text, now().add_days(61)).map(drop),
         Err(TokenRejected::Expired)
     );
     let other = UnsubscribeKeys::new(1, b"another secret that is 32+ bytes").unwrap();
-    assert_eq!(other.verify(&text, now()), Err(TokenRejected::BadSignature));
+    assert_eq!(
+        other.verify(&text, now()).map(drop),
+        Err(TokenRejected::BadSignature)
+    );
     let stranger = UnsubscribeKeys::new(9, b"another secret that is 32+ bytes").unwrap();
     assert_eq!(
-        stranger.verify(&text, now()),
+        stranger.verify(&text, now()).map(drop),
         Err(TokenRejected::UnknownKey)
     );
     // Rotation: new tokens under key 2, old ones still accepted.
@@ -115,15 +166,55 @@ fn expiry_keys_and_rotation() {
         .unwrap()
         .accept(1, b"0123456789abcdef0123456789abcdef")
         .unwrap();
-    assert_eq!(rotated.verify(&text, now()), Ok(token));
+    assert_eq!(fields(&rotated.verify(&text, now()).unwrap()), fields(&token));
     let fresh = rotated.sign(&token);
-    assert_eq!(keys().verify(&fresh, now()), Err(TokenRejected::UnknownKey));
+    assert_eq!(
+        keys().verify(&fresh, now()).map(drop),
+        Err(TokenRejected::UnknownKey)
+    );
     assert!(UnsubscribeKeys::new(1, b"short").is_err());
+}
+
+/// Accepting an old key under the signing key's own id would silently
+/// replace the signing secret: refused.
+#[test]
+fn accepting_the_signing_keys_id_is_refused() {
+    let err = UnsubscribeKeys::new(3, &[7; 32])
+        .unwrap()
+        .accept(3, &[9; 32])
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::SigningKeyId(3)), "{err}");
+    // The keys still sign with the original secret.
+    let keys = UnsubscribeKeys::new(3, &[7; 32]).unwrap();
+    let store = at_now();
+    let t = keys.sign(&store.unsubscribe_token(&addr("+14155550123"), ListId::SYSTEM).unwrap());
+    assert!(UnsubscribeKeys::new(3, &[7; 32]).unwrap().verify(&t, now()).is_ok());
+}
+
+/// CAN-SPAM: a link keeps working for at least 30 days after it is sent,
+/// whatever shorter expiry the sender gave it.
+#[test]
+fn links_are_honoured_for_thirty_days_whatever_their_expiry() {
+    let store = at_now();
+    let token = store
+        .unsubscribe_token(&addr("ann@example.com"), ListId::SYSTEM)
+        .unwrap()
+        .expires(now()); // expires the moment it is sent
+    let text = keys().sign(&token);
+    let recorded = store
+        .unsubscribe_at(&keys(), &text, ONE_CLICK, now().add_days(29))
+        .unwrap();
+    assert!(matches!(recorded, Unsubscribed::Recorded { .. }));
+    assert_eq!(
+        keys().verify(&text, now().add_days(31)).map(drop),
+        Err(TokenRejected::Expired)
+    );
+    assert_eq!(token.honoured_until(), Some(now().add_days(30)));
 }
 
 #[test]
 fn tokens_do_not_show_the_email() {
-    let store = Store::new();
+    let store = at_now();
     let text = token_for(&store, "ann.lee@example.com", ListId::SYSTEM);
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(&text)
@@ -134,12 +225,12 @@ fn tokens_do_not_show_the_email() {
 
 #[test]
 fn one_click_records_once_and_prefetch_changes_nothing() {
-    let store = Store::new();
+    let store = at_now();
     let promo = store
         .create_list(ListSettings::new("Promotions").confirmation("You left Promotions."))
         .unwrap();
     let text = token_for(&store, "ann@example.com", promo);
-    let ann = Normalizer::default().address("ann@example.com").unwrap();
+    let ann = addr("ann@example.com");
 
     for _ in 0..3 {
         let got = store
@@ -185,52 +276,109 @@ fn one_click_records_once_and_prefetch_changes_nothing() {
 
 #[test]
 fn channel_tokens_still_record_account_wide() {
-    let store = Store::new();
-    let a = Normalizer::default().address("+14155550123").unwrap();
+    let store = at_now();
+    let a = addr("+14155550123");
     let token = store
         .unsubscribe_token(&a, ListId::SYSTEM)
         .unwrap()
-        .channel(ChannelId::new(5));
+        .channel(Channel::new("sms5").unwrap());
     let text = keys().sign(&token);
     store
         .unsubscribe_at(&keys(), &text, Click::Confirm, now())
         .unwrap();
-    let other_channel = Dispatch::new(Category::Marketing).channel(ChannelId::new(6));
+    let other_channel = Dispatch::new(Category::Marketing).channel(Channel::new("sms6").unwrap());
     assert_eq!(
         store.check(&a, &other_channel).unwrap(),
         Some(SkipReason::OptedOut)
     );
 }
 
+/// An authentic link for a list deleted since still records an opt-out:
+/// the person asked to stop, so the system list takes it.
 #[test]
-fn tokens_for_unknown_recipients_or_deleted_lists_are_refused() {
-    let store = Store::new();
-    let stranger = keys().sign(&UnsubscribeToken::new(
-        AddressId::from_email_index(40),
-        ListId::SYSTEM,
-    ));
-    assert_eq!(
-        store
-            .unsubscribe_at(&keys(), &stranger, ONE_CLICK, now())
-            .unwrap_err()
-            .rejected(),
-        Some(TokenRejected::UnknownRecipient)
-    );
+fn a_link_for_a_deleted_list_opts_out_of_the_system_list() {
+    let store = at_now();
     let promo = store.create_list(ListSettings::new("Promotions")).unwrap();
     let text = token_for(&store, "ann@example.com", promo);
     store.delete_list(promo).unwrap();
-    assert_eq!(
-        store
-            .unsubscribe_at(&keys(), &text, ONE_CLICK, now())
-            .unwrap_err()
-            .rejected(),
-        Some(TokenRejected::UnknownRecipient)
-    );
+    let done = store
+        .unsubscribe_at(&keys(), &text, ONE_CLICK, now())
+        .unwrap();
+    let Unsubscribed::Recorded { event, .. } = done else {
+        panic!("{done:?}")
+    };
+    assert_eq!(event.list_name.as_deref(), Some("Default"));
+    assert!(on_system(&store, "ann@example.com"));
+}
+
+/// A link names the person, not a slot in one store's table: after the
+/// store's opt-outs are exported and imported into a fresh store (where
+/// indexes differ), an old link opts out the same person or is refused —
+/// never someone else. Today's main opted out whoever held the index.
+#[test]
+fn links_survive_export_and_import_into_a_new_store() {
+    let old = at_now();
+    // bob and ann get email indexes 0 and 1 here.
+    let bob_link = token_for(&old, "bob@example.com", ListId::SYSTEM);
+    let ann_link = token_for(&old, "ann@example.com", ListId::SYSTEM);
+    old.opt_out(&addr("bob@example.com"), &Edit::new()).unwrap();
+    let mut csv = Vec::new();
+    old.export_csv(&mut csv, &Export::all()).unwrap();
+
+    let new = at_now();
+    // carol takes index 0 and dave index 1 in the new store, before the
+    // import gives bob index 2.
+    new.opt_out(&addr("carol@example.com"), &Edit::new().list(ListId::SYSTEM))
+        .unwrap();
+    new.unsubscribe_token(&addr("dave@example.com"), ListId::SYSTEM)
+        .unwrap();
+    new.import(csv.as_slice(), &Normalizer::default(), &Import::new())
+        .unwrap();
+    assert!(on_system(&new, "bob@example.com"));
+
+    // ann is not in the new store: her link is refused, and dave (who
+    // holds her old index) is not opted out.
+    let err = new
+        .unsubscribe_at(&keys(), &ann_link, ONE_CLICK, now())
+        .unwrap_err();
+    assert_eq!(err.rejected(), Some(TokenRejected::UnknownRecipient));
+    assert!(!on_system(&new, "dave@example.com"));
+    // bob's old link (index 0: carol here) finds bob, not carol.
+    let done = new
+        .unsubscribe_at(&keys(), &bob_link, ONE_CLICK, now())
+        .unwrap();
+    assert!(matches!(done, Unsubscribed::AlreadyOptedOut { .. }), "{done:?}");
+    // Once ann is known to the new store, her old link opts her out.
+    new.unsubscribe_token(&addr("ann@example.com"), ListId::SYSTEM)
+        .unwrap();
+    let done = new
+        .unsubscribe_at(&keys(), &ann_link, ONE_CLICK, now())
+        .unwrap();
+    let Unsubscribed::Recorded { event, .. } = done else {
+        panic!("{done:?}")
+    };
+    assert_eq!(event.email.as_deref(), Some("ann@example.com"));
+    assert!(!on_system(&new, "dave@example.com"));
+    assert_eq!(new.count(ListId::SYSTEM).unwrap(), 3); // carol, bob, ann
+}
+
+/// Two stores sharing keys: a link from one never opts out someone else in
+/// the other.
+#[test]
+fn a_link_from_another_store_never_opts_out_someone_else() {
+    let a = at_now();
+    let b = at_now();
+    let link = token_for(&a, "ann@example.com", ListId::SYSTEM);
+    b.unsubscribe_token(&addr("zed@example.com"), ListId::SYSTEM)
+        .unwrap();
+    let err = b.unsubscribe_at(&keys(), &link, ONE_CLICK, now()).unwrap_err();
+    assert_eq!(err.rejected(), Some(TokenRejected::UnknownRecipient));
+    assert!(b.history(..).is_empty());
 }
 
 #[test]
 fn web_form_by_typed_address() {
-    let store = Store::new();
+    let store = at_now();
     let n = Normalizer::new(Region::new("US").unwrap());
     let done = store
         .web_form_opt_out(&n, "(415) 555-0123", ListId::SYSTEM)
@@ -269,37 +417,38 @@ fn links_and_headers() {
 #[test]
 fn durable_tokens_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let ann = Normalizer::default().address("ann@example.com").unwrap();
+    let ann = addr("ann@example.com");
     let text = {
-        let (store, _) = DurableStore::open(dir.path()).unwrap();
+        let store = Store::open(dir.path()).unwrap();
         keys().sign(&store.unsubscribe_token(&ann, ListId::SYSTEM).unwrap())
     };
     {
-        let (store, _) = DurableStore::open(dir.path()).unwrap();
+        let store = Store::open(dir.path()).unwrap();
         let done = store
             .unsubscribe_at(&keys(), &text, ONE_CLICK, now())
             .unwrap();
         assert!(matches!(done, Unsubscribed::Recorded { .. }));
     }
-    let (store, _) = DurableStore::open(dir.path()).unwrap();
-    assert!(
-        store
-            .store()
-            .contains(ListId::SYSTEM, optout::Scope::Account, &ann)
-    );
+    let store = Store::open(dir.path()).unwrap();
+    assert!(store.contains(ListId::SYSTEM, &Scope::Account, &ann));
 }
 
 proptest! {
     /// Distinct recipients never share a token, and a token never verifies
     /// as another recipient's.
     #[test]
-    fn distinct_recipients_distinct_tokens(a in any::<u32>(), b in any::<u32>(), list in any::<u32>()) {
+    fn distinct_recipients_distinct_tokens(a in 0u32..1000, b in 0u32..1000) {
         prop_assume!(a != b);
-        let ta = UnsubscribeToken::new(AddressId::from_email_index(a), ListId::new(list));
-        let tb = UnsubscribeToken::new(AddressId::from_email_index(b), ListId::new(list));
+        let store = at_now();
+        let (x, y) = (format!("p{a}@example.com"), format!("p{b}@example.com"));
+        let (ta, tb) = (
+            store.unsubscribe_token(&addr(&x), ListId::SYSTEM).unwrap(),
+            store.unsubscribe_token(&addr(&y), ListId::SYSTEM).unwrap(),
+        );
         let (sa, sb) = (keys().sign(&ta), keys().sign(&tb));
         prop_assert_ne!(&sa, &sb);
-        prop_assert_eq!(keys().verify(&sa, now()), Ok(ta));
-        prop_assert_eq!(keys().verify(&sb, now()), Ok(tb));
+        store.unsubscribe_at(&keys(), &sa, ONE_CLICK, now()).unwrap();
+        prop_assert!(on_system(&store, &x));
+        prop_assert!(!on_system(&store, &y));
     }
 }

@@ -3,7 +3,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use optout::{Import, ImportFormat, Normalizer, Region, Store};
+use optout::{Normalizer, Store};
+use optout::address::Region;
+use optout::exchange::{Import, ImportFormat};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&pick, rest)) = data.split_first() else {

@@ -2,7 +2,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use optout::{EmailAliases, Normalizer};
+use optout::Normalizer;
+use optout::address::EmailAliases;
 
 fuzz_target!(|data: &[u8]| {
     let input = String::from_utf8_lossy(data);

@@ -3,7 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use optout::{Normalizer, Region};
+use optout::Normalizer;
+use optout::address::Region;
 
 const REGIONS: [&str; 8] = ["US", "GB", "DE", "BR", "IN", "JP", "AR", "FR"];
 

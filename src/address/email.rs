@@ -205,7 +205,8 @@ impl AsRef<str> for Email {
 /// # Example
 ///
 /// ```
-/// use optout::{EmailAliases, Normalizer};
+/// use optout::Normalizer;
+/// use optout::address::EmailAliases;
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let keep = Normalizer::default();
@@ -230,7 +231,8 @@ pub enum EmailAliases {
 /// # Example
 ///
 /// ```
-/// use optout::{EmailReason, Normalizer};
+/// use optout::Normalizer;
+/// use optout::address::EmailReason;
 ///
 /// let n = Normalizer::default();
 /// assert_eq!(n.email("ann.example.com"), Err(EmailReason::MissingAt));

@@ -34,7 +34,8 @@ const PHONE_LIMIT: u64 = 10_000_000_000_000_000_000;
 /// # Example
 ///
 /// ```
-/// use optout::{AddressId, Normalizer, Region};
+/// use optout::{AddressId, Normalizer};
+/// use optout::address::Region;
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let normalizer = Normalizer::new(Region::new("US")?);

@@ -66,7 +66,7 @@ use crate::error::{Error, ErrorKind};
 /// # Example
 ///
 /// ```
-/// use optout::Region;
+/// use optout::address::Region;
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let gb: Region = "gb".parse()?;
@@ -87,13 +87,13 @@ impl Region {
     ///
     /// # Errors
     ///
-    /// [`Error::UnknownRegion`] if the phone metadata has no such region.
+    /// [`ErrorKind::UnknownRegion`](crate::error::ErrorKind::UnknownRegion) if the phone metadata has no such region.
     ///
     /// # Example
     ///
     /// ```
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let us = optout::Region::new("US")?;
+    /// let us = optout::address::Region::new("US")?;
     /// assert_eq!(us.to_string(), "US");
     /// # Ok(())
     /// # }
@@ -124,7 +124,7 @@ impl Region {
     ///
     /// ```
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// assert_eq!(optout::Region::new("de")?.as_str(), "DE");
+    /// assert_eq!(optout::address::Region::new("de")?.as_str(), "DE");
     /// # Ok(())
     /// # }
     /// ```
@@ -138,7 +138,7 @@ impl Region {
     ///
     /// ```
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// assert_eq!(optout::Region::new("CA")?.country_code(), 1);
+    /// assert_eq!(optout::address::Region::new("CA")?.country_code(), 1);
     /// # Ok(())
     /// # }
     /// ```
@@ -151,7 +151,7 @@ impl Region {
     /// # Example
     ///
     /// ```
-    /// let all: Vec<optout::Region> = optout::Region::all().collect();
+    /// let all: Vec<optout::address::Region> = optout::address::Region::all().collect();
     /// assert!(all.len() > 200);
     /// assert!(all.iter().any(|r| r.as_str() == "FR"));
     /// ```
@@ -211,7 +211,8 @@ impl FromStr for Region {
 /// # Example
 ///
 /// ```
-/// use optout::{Normalizer, PhoneReason, Region, Strictness};
+/// use optout::Normalizer;
+/// use optout::address::{PhoneReason, Region, Strictness};
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let us = Region::new("US")?;
@@ -240,7 +241,8 @@ pub enum Strictness {
 /// # Example
 ///
 /// ```
-/// use optout::{Address, Normalizer, Region};
+/// use optout::{Address, Normalizer};
+/// use optout::address::Region;
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let n = Normalizer::new(Region::new("US")?);
@@ -267,7 +269,8 @@ impl Address {
     /// # Example
     ///
     /// ```
-    /// use optout::{AddressKind, Normalizer};
+    /// use optout::Normalizer;
+    /// use optout::address::AddressKind;
     ///
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// assert_eq!(Normalizer::default().address("+14155550123")?.kind(), AddressKind::Phone);
@@ -321,8 +324,8 @@ impl Address {
         }
     }
 
-    /// Returns the phone id; email ids come from an
-    /// [`EmailTable`](crate::EmailTable).
+    /// Returns the phone id; email ids come from a
+    /// store (see [`Store::id`](crate::Store::id)).
     ///
     /// # Example
     ///
@@ -367,7 +370,7 @@ impl From<Email> for Address {
 /// # Example
 ///
 /// ```
-/// use optout::AddressKind;
+/// use optout::address::AddressKind;
 ///
 /// assert_eq!(AddressKind::guess("ann@example.com"), AddressKind::Email);
 /// assert_eq!(AddressKind::guess("+1 415 555 0123"), AddressKind::Phone);
@@ -389,7 +392,7 @@ impl AddressKind {
     /// # Example
     ///
     /// ```
-    /// use optout::AddressKind;
+    /// use optout::address::AddressKind;
     ///
     /// assert_eq!(AddressKind::guess("tel:+14155550123"), AddressKind::Phone);
     /// ```
@@ -417,7 +420,8 @@ impl fmt::Display for AddressKind {
 /// # Example
 ///
 /// ```
-/// use optout::{Invalid, Normalizer, PhoneReason};
+/// use optout::Normalizer;
+/// use optout::address::{Invalid, PhoneReason};
 ///
 /// let n = Normalizer::default();
 /// let err = n.address("12").unwrap_err();
@@ -441,7 +445,8 @@ impl Invalid {
     /// # Example
     ///
     /// ```
-    /// use optout::{AddressKind, Normalizer};
+    /// use optout::Normalizer;
+    /// use optout::address::AddressKind;
     ///
     /// let err = Normalizer::default().address("a@b").unwrap_err();
     /// assert_eq!(err.kind(), AddressKind::Email);
@@ -478,7 +483,8 @@ impl std::error::Error for Invalid {}
 /// # Example
 ///
 /// ```
-/// use optout::{Normalizer, Region};
+/// use optout::Normalizer;
+/// use optout::address::Region;
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let n = Normalizer::new(Region::new("US")?);
@@ -504,7 +510,8 @@ impl Normalizer {
     /// # Example
     ///
     /// ```
-    /// use optout::{Normalizer, Region};
+    /// use optout::Normalizer;
+    /// use optout::address::Region;
     ///
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let n = Normalizer::new(Region::new("GB")?);
@@ -521,7 +528,8 @@ impl Normalizer {
     /// # Example
     ///
     /// ```
-    /// use optout::{EmailAliases, Normalizer, Region, Strictness};
+    /// use optout::Normalizer;
+    /// use optout::address::{EmailAliases, Region, Strictness};
     ///
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let n = Normalizer::builder()
@@ -553,7 +561,8 @@ impl Normalizer {
     /// # Example
     ///
     /// ```
-    /// use optout::{Normalizer, Strictness};
+    /// use optout::Normalizer;
+    /// use optout::address::Strictness;
     ///
     /// assert_eq!(Normalizer::default().strictness(), Strictness::Possible);
     /// ```
@@ -566,7 +575,8 @@ impl Normalizer {
     /// # Example
     ///
     /// ```
-    /// use optout::{EmailAliases, Normalizer};
+    /// use optout::Normalizer;
+    /// use optout::address::EmailAliases;
     ///
     /// assert_eq!(Normalizer::default().email_aliases(), EmailAliases::Keep);
     /// ```
@@ -583,7 +593,8 @@ impl Normalizer {
     /// # Example
     ///
     /// ```
-    /// use optout::{Normalizer, Region};
+    /// use optout::Normalizer;
+    /// use optout::address::Region;
     ///
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let n = Normalizer::new(Region::new("US")?);
@@ -607,7 +618,8 @@ impl Normalizer {
     /// # Example
     ///
     /// ```
-    /// use optout::{Normalizer, Region};
+    /// use optout::Normalizer;
+    /// use optout::address::Region;
     ///
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let n = Normalizer::new(Region::new("US")?);
@@ -655,7 +667,8 @@ impl Normalizer {
     /// # Example
     ///
     /// ```
-    /// use optout::{Invalid, Normalizer, PhoneReason};
+    /// use optout::Normalizer;
+    /// use optout::address::{Invalid, PhoneReason};
     ///
     /// let n = Normalizer::default();
     /// assert!(n.address("ann@example.com").is_ok());
@@ -744,7 +757,8 @@ impl Normalizer {
 /// # Example
 ///
 /// ```
-/// use optout::{Normalizer, Region, Strictness};
+/// use optout::Normalizer;
+/// use optout::address::{Region, Strictness};
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let n = Normalizer::builder()
@@ -769,7 +783,8 @@ impl NormalizerBuilder {
     /// # Example
     ///
     /// ```
-    /// use optout::{Normalizer, Region};
+    /// use optout::Normalizer;
+    /// use optout::address::Region;
     ///
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let n = Normalizer::builder().region(Region::new("IN")?).build();
@@ -787,7 +802,8 @@ impl NormalizerBuilder {
     /// # Example
     ///
     /// ```
-    /// use optout::{Normalizer, Strictness};
+    /// use optout::Normalizer;
+    /// use optout::address::Strictness;
     ///
     /// let n = Normalizer::builder().strictness(Strictness::Valid).build();
     /// assert_eq!(n.strictness(), Strictness::Valid);
@@ -802,7 +818,8 @@ impl NormalizerBuilder {
     /// # Example
     ///
     /// ```
-    /// use optout::{EmailAliases, Normalizer};
+    /// use optout::Normalizer;
+    /// use optout::address::EmailAliases;
     ///
     /// let n = Normalizer::builder().email_aliases(EmailAliases::Fold).build();
     /// assert_eq!(n.email_aliases(), EmailAliases::Fold);

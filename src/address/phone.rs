@@ -18,7 +18,8 @@ pub(crate) const MAX_INPUT_CHARS: usize = 250;
 /// # Example
 ///
 /// ```
-/// use optout::{Normalizer, Region};
+/// use optout::Normalizer;
+/// use optout::address::Region;
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let n = Normalizer::new(Region::new("GB")?);
@@ -49,7 +50,8 @@ impl Phone {
     /// # Example
     ///
     /// ```
-    /// use optout::{AddressId, Phone};
+    /// use optout::AddressId;
+    /// use optout::address::Phone;
     ///
     /// let id = AddressId::from_phone_digits(14155550123).unwrap();
     /// assert_eq!(Phone::from_id(id).unwrap().to_string(), "+14155550123");
@@ -97,7 +99,8 @@ impl Phone {
     /// # Example
     ///
     /// ```
-    /// use optout::{Normalizer, Region};
+    /// use optout::Normalizer;
+    /// use optout::address::Region;
     ///
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let n = Normalizer::new(Region::new("US")?);
@@ -138,7 +141,8 @@ impl Phone {
     /// # Example
     ///
     /// ```
-    /// use optout::{Normalizer, Region};
+    /// use optout::Normalizer;
+    /// use optout::address::Region;
     ///
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let n = Normalizer::new(Region::new("US")?);
@@ -172,7 +176,8 @@ impl serde::Serialize for Phone {
 /// # Example
 ///
 /// ```
-/// use optout::{Normalizer, PhoneReason, Region};
+/// use optout::Normalizer;
+/// use optout::address::{PhoneReason, Region};
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let n = Normalizer::new(Region::new("US")?);

@@ -95,7 +95,7 @@ impl HashedList {
     ///
     /// # Errors
     ///
-    /// [`Error::Io`].
+    /// [`ErrorKind::Io`](crate::error::ErrorKind::Io).
     ///
     /// # Example
     ///

@@ -102,7 +102,8 @@ impl Suppression {
     /// # Example
     ///
     /// ```
-    /// # use optout::{Category, Dispatch, Store};
+    /// # use optout::{Dispatch, Store};
+    /// # use optout::model::Category;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let s = Store::new().compile(&Dispatch::new(Category::Utility))?;
     /// assert_eq!(s.category(), Category::Utility);
@@ -118,7 +119,8 @@ impl Suppression {
     /// # Example
     ///
     /// ```
-    /// # use optout::{Category, Dispatch, Store};
+    /// # use optout::{Dispatch, Store};
+    /// # use optout::model::Category;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let s = Store::new().compile(&Dispatch::new(Category::Marketing))?;
     /// assert_eq!(s.len(), (0, 0));
@@ -138,7 +140,8 @@ impl Suppression {
     /// # Example
     ///
     /// ```
-    /// # use optout::{AddressId, Category, Dispatch, Store};
+    /// # use optout::{AddressId, Dispatch, Store};
+    /// # use optout::model::Category;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let s = Store::new().compile(&Dispatch::new(Category::Marketing))?;
     /// assert_eq!(s.check_id(AddressId::from_phone_digits(14155550123).unwrap()), None);
@@ -193,7 +196,8 @@ impl Suppression {
     /// # Example
     ///
     /// ```
-    /// # use optout::{Category, Dispatch, Normalizer, Store};
+    /// # use optout::{Dispatch, Normalizer, Store};
+    /// # use optout::model::Category;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let s = Store::new().compile(&Dispatch::new(Category::Marketing))?;
     /// assert_eq!(s.check(&Normalizer::default().address("a@example.com")?), None);
@@ -263,7 +267,10 @@ impl Suppression {
     /// # Example
     ///
     /// ```
-    /// use optout::{Category, Dispatch, Edit, Normalizer, Region, Store};
+    /// use optout::{Dispatch, Normalizer, Store};
+    /// use optout::address::Region;
+    /// use optout::model::Category;
+    /// use optout::store::Edit;
     ///
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let n = Normalizer::new(Region::new("US")?);
@@ -352,7 +359,8 @@ impl Suppression {
     /// # Example
     ///
     /// ```
-    /// use optout::{Category, Dispatch, Normalizer, Store};
+    /// use optout::{Dispatch, Normalizer, Store};
+    /// use optout::model::Category;
     ///
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let n = Normalizer::default();
@@ -371,7 +379,10 @@ impl Suppression {
     /// # Example
     ///
     /// ```
-    /// use optout::{AddressId, Category, Dispatch, Edit, Normalizer, SkipReason, Store};
+    /// use optout::{AddressId, Dispatch, Normalizer, Store};
+    /// use optout::filter::SkipReason;
+    /// use optout::model::Category;
+    /// use optout::store::Edit;
     ///
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let store = Store::new();
@@ -443,7 +454,8 @@ impl Suppression {
     /// # Example
     ///
     /// ```
-    /// use optout::{Category, Dispatch, Store};
+    /// use optout::{Dispatch, Store};
+    /// use optout::model::Category;
     /// use roaring::RoaringTreemap;
     ///
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {

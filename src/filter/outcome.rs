@@ -14,7 +14,8 @@ use crate::address::{Address, AddressId, EmailReason, Invalid, PhoneReason};
 /// # Example
 ///
 /// ```
-/// use optout::{PhoneReason, SkipReason};
+/// use optout::address::PhoneReason;
+/// use optout::filter::SkipReason;
 ///
 /// assert_eq!(SkipReason::OptedOut.to_string(), "Optout Number");
 /// assert_eq!(SkipReason::InvalidNumber(PhoneReason::TooShort).to_string(), "Invalid Number");
@@ -43,7 +44,7 @@ impl SkipReason {
     /// # Example
     ///
     /// ```
-    /// use optout::SkipReason;
+    /// use optout::filter::SkipReason;
     ///
     /// assert_eq!(SkipReason::Blocked.detail(), None);
     /// ```
@@ -83,7 +84,9 @@ impl fmt::Display for SkipReason {
 /// # Example
 ///
 /// ```
-/// use optout::{Category, Dispatch, Normalizer, Outcome, Store};
+/// use optout::{Dispatch, Normalizer, Store};
+/// use optout::filter::Outcome;
+/// use optout::model::Category;
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let split = Store::new()
@@ -110,7 +113,9 @@ pub struct Recipient {
 /// # Example
 ///
 /// ```
-/// use optout::{Category, Dispatch, Normalizer, Outcome, SkipReason, Store};
+/// use optout::{Dispatch, Normalizer, Store};
+/// use optout::filter::{Outcome, SkipReason};
+/// use optout::model::Category;
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let split = Store::new()
@@ -142,7 +147,7 @@ impl Outcome {
     /// # Example
     ///
     /// ```
-    /// use optout::{Outcome, SkipReason};
+    /// use optout::filter::{Outcome, SkipReason};
     ///
     /// assert!(!Outcome::Skipped { reason: SkipReason::Blocked, address: None }.is_sendable());
     /// ```
@@ -155,7 +160,7 @@ impl Outcome {
     /// # Example
     ///
     /// ```
-    /// use optout::{Outcome, SkipReason};
+    /// use optout::filter::{Outcome, SkipReason};
     ///
     /// let o = Outcome::Skipped { reason: SkipReason::Blocked, address: None };
     /// assert_eq!(o.skip_reason(), Some(SkipReason::Blocked));
@@ -172,7 +177,7 @@ impl Outcome {
     /// # Example
     ///
     /// ```
-    /// use optout::{Outcome, SkipReason};
+    /// use optout::filter::{Outcome, SkipReason};
     ///
     /// assert!(Outcome::Skipped { reason: SkipReason::Blocked, address: None }.address().is_none());
     /// ```
@@ -190,7 +195,7 @@ impl Outcome {
 /// # Example
 ///
 /// ```
-/// use optout::{Report, SkipReason};
+/// use optout::filter::{Report, SkipReason};
 ///
 /// let mut report = Report::default();
 /// report.add(None);
@@ -223,7 +228,7 @@ impl Report {
     /// # Example
     ///
     /// ```
-    /// let mut r = optout::Report::default();
+    /// let mut r = optout::filter::Report::default();
     /// r.add(None);
     /// assert_eq!(r.sendable, 1);
     /// ```
@@ -243,8 +248,8 @@ impl Report {
     /// # Example
     ///
     /// ```
-    /// let mut r = optout::Report::default();
-    /// r.add(Some(optout::SkipReason::Duplicate));
+    /// let mut r = optout::filter::Report::default();
+    /// r.add(Some(optout::filter::SkipReason::Duplicate));
     /// assert_eq!(r.skipped(), 1);
     /// ```
     pub fn skipped(&self) -> u64 {
@@ -256,7 +261,7 @@ impl Report {
     /// # Example
     ///
     /// ```
-    /// assert_eq!(optout::Report::default().total(), 0);
+    /// assert_eq!(optout::filter::Report::default().total(), 0);
     /// ```
     pub fn total(&self) -> u64 {
         self.sendable + self.skipped()
@@ -304,7 +309,8 @@ impl fmt::Display for Report {
 /// # Example
 ///
 /// ```
-/// use optout::{Category, Dispatch, Normalizer, Store};
+/// use optout::{Dispatch, Normalizer, Store};
+/// use optout::model::Category;
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let split = Store::new()
@@ -328,7 +334,8 @@ impl Split {
     /// # Example
     ///
     /// ```
-    /// # use optout::{Category, Dispatch, Normalizer, Store};
+    /// # use optout::{Dispatch, Normalizer, Store};
+    /// # use optout::model::Category;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let s = Store::new().compile(&Dispatch::new(Category::Utility))?.split(&Normalizer::default(), &["x"]);
     /// assert_eq!(s.outcomes().len(), 1);
@@ -344,7 +351,8 @@ impl Split {
     /// # Example
     ///
     /// ```
-    /// # use optout::{Category, Dispatch, Normalizer, Store};
+    /// # use optout::{Dispatch, Normalizer, Store};
+    /// # use optout::model::Category;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let s = Store::new().compile(&Dispatch::new(Category::Utility))?.split(&Normalizer::default(), &["x"]);
     /// assert_eq!(s.into_outcomes().len(), 1);
@@ -360,7 +368,8 @@ impl Split {
     /// # Example
     ///
     /// ```
-    /// # use optout::{Category, Dispatch, Normalizer, Store};
+    /// # use optout::{Dispatch, Normalizer, Store};
+    /// # use optout::model::Category;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let s = Store::new().compile(&Dispatch::new(Category::Utility))?.split(&Normalizer::default(), &["x"]);
     /// assert_eq!(s.report().to_string(), "0 sendable, 1 skipped (invalid number)");
@@ -376,7 +385,8 @@ impl Split {
     /// # Example
     ///
     /// ```
-    /// # use optout::{Category, Dispatch, Normalizer, Store};
+    /// # use optout::{Dispatch, Normalizer, Store};
+    /// # use optout::model::Category;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let s = Store::new().compile(&Dispatch::new(Category::Utility))?.split(&Normalizer::default(), &["x"]);
     /// assert_eq!(s.len(), 1);
@@ -392,7 +402,8 @@ impl Split {
     /// # Example
     ///
     /// ```
-    /// # use optout::{Category, Dispatch, Normalizer, Store};
+    /// # use optout::{Dispatch, Normalizer, Store};
+    /// # use optout::model::Category;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let none: [&str; 0] = [];
     /// let s = Store::new().compile(&Dispatch::new(Category::Utility))?.split(&Normalizer::default(), &none);
@@ -409,7 +420,8 @@ impl Split {
     /// # Example
     ///
     /// ```
-    /// # use optout::{Category, Dispatch, Normalizer, Store};
+    /// # use optout::{Dispatch, Normalizer, Store};
+    /// # use optout::model::Category;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let s = Store::new().compile(&Dispatch::new(Category::Utility))?.split(&Normalizer::default(), &["x", "+14155550123"]);
     /// assert_eq!(s.sendable().map(|(i, _)| i).collect::<Vec<_>>(), [1]);
@@ -432,7 +444,9 @@ impl Split {
     /// # Example
     ///
     /// ```
-    /// # use optout::{Category, Dispatch, Normalizer, SkipReason, Store};
+    /// # use optout::{Dispatch, Normalizer, Store};
+    /// # use optout::filter::SkipReason;
+    /// # use optout::model::Category;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let s = Store::new().compile(&Dispatch::new(Category::Utility))?.split(&Normalizer::default(), &["x"]);
     /// let (i, reason, _) = s.skipped().next().unwrap();
@@ -457,7 +471,9 @@ impl Split {
 /// # Example
 ///
 /// ```
-/// use optout::{AddressId, Category, Dispatch, SkipReason, Store};
+/// use optout::{AddressId, Dispatch, Store};
+/// use optout::filter::SkipReason;
+/// use optout::model::Category;
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let id = AddressId::from_phone_digits(14155550123).unwrap();
@@ -478,7 +494,8 @@ impl IdSplit {
     /// # Example
     ///
     /// ```
-    /// # use optout::{Category, Dispatch, Store};
+    /// # use optout::{Dispatch, Store};
+    /// # use optout::model::Category;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let s = Store::new().compile(&Dispatch::new(Category::Marketing))?.split_ids(&[]);
     /// assert!(s.verdicts().is_empty());
@@ -494,7 +511,8 @@ impl IdSplit {
     /// # Example
     ///
     /// ```
-    /// # use optout::{Category, Dispatch, Store};
+    /// # use optout::{Dispatch, Store};
+    /// # use optout::model::Category;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let s = Store::new().compile(&Dispatch::new(Category::Marketing))?.split_ids(&[]);
     /// assert_eq!(s.report().total(), 0);
@@ -512,7 +530,9 @@ impl IdSplit {
 /// # Example
 ///
 /// ```
-/// use optout::{Category, Dispatch, Edit, Normalizer, Store};
+/// use optout::{Dispatch, Normalizer, Store};
+/// use optout::model::Category;
+/// use optout::store::Edit;
 /// use roaring::RoaringTreemap;
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -542,7 +562,8 @@ impl BitmapSplit {
     /// # Example
     ///
     /// ```
-    /// # use optout::{Category, Dispatch, Store};
+    /// # use optout::{Dispatch, Store};
+    /// # use optout::model::Category;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let s = Store::new().compile(&Dispatch::new(Category::Marketing))?.split_bitmap(&Default::default());
     /// assert_eq!(s.report().to_string(), "0 sendable, 0 skipped");
