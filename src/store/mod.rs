@@ -549,7 +549,8 @@ impl Store {
         let mut recovery = Recovery::default();
         let mut state = match &checkpoint {
             Some(cp) => snapshot::decode(&cp.snapshot)?,
-            None => State::new(policy.unwrap_or_default()),
+            // A policy asked for is logged below, so that it is kept.
+            None => State::new(Policy::default()),
         };
         recovery.checkpoint = state.seq;
         let mut migrated = None;
