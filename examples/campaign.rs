@@ -20,10 +20,10 @@
 use std::error::Error;
 use std::time::Instant;
 
-use optout::{Address, AddressId, ChannelId, Dispatch, DurableStore, Normalizer, Store};
+use optout::{AddressId, Dispatch, Normalizer, Store};
 use optout::address::Region;
-use optout::model::{Category, ListId, Scope, Source};
-use optout::store::{Bulk, Change, Edit, ListSettings};
+use optout::model::{Category, Channel, Scope, Source};
+use optout::store::{Edit, ListSettings};
 
 /// Deterministic generator so every run sees the same data.
 struct Rng(u64);
@@ -95,36 +95,34 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     let normalizer = Normalizer::new(Region::new("US")?);
     normalizer.warm_up();
-    let sms = ChannelId::new(101);
-    let whatsapp = ChannelId::new(202);
+    let sms = Channel::new("+14155550100")?;
+    let whatsapp = Channel::new("wa:106540352242922")?;
 
     // The store: opt-outs for 5% of people on the system list, a channel-
     // scoped custom list, an account-wide custom list, and 0.1% blocked.
     let t = Instant::now();
-    let durable;
-    let memory_store;
-    let (store, how): (&Store, &str) = match &dir {
+    let (store, how) = match &dir {
         Some(dir) => {
-            let (opened, recovery) = DurableStore::open(dir)?;
-            durable = opened;
-            if durable.store().list_named("Promotions").is_some() {
+            let store = Store::open(dir)?;
+            if store.list_named("Promotions").is_some() {
+                let recovery = store.recovery();
                 println!(
-                    "store: loaded from {} (snapshot generation {}, {} journal records replayed)",
+                    "store: loaded from {} (checkpoint at change {}, {} journal records replayed)",
                     dir.display(),
-                    recovery.generation,
+                    recovery.checkpoint,
                     recovery.replayed
                 );
-                (durable.store(), "loaded")
+                (store, "loaded")
             } else {
-                populate(&durable, &normalizer, size, sms)?;
-                durable.checkpoint()?;
-                (durable.store(), "built and saved")
+                populate(&store, &normalizer, size, &sms)?;
+                store.checkpoint()?;
+                (store, "built and saved")
             }
         }
         None => {
-            memory_store = Store::new();
-            populate(&memory_store, &normalizer, size, sms)?;
-            (&memory_store, "built")
+            let store = Store::new();
+            populate(&store, &normalizer, size, &sms)?;
+            (store, "built")
         }
     };
     let promotions = store
@@ -179,7 +177,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         (
             "marketing on SMS, honouring Promotions",
             Dispatch::new(Category::Marketing)
-                .channel(sms)
+                .channel(sms.clone())
                 .honour(promotions),
         ),
         (
@@ -190,7 +188,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         ),
         (
             "utility (order updates) on SMS",
-            Dispatch::new(Category::Utility).channel(sms),
+            Dispatch::new(Category::Utility).channel(sms.clone()),
         ),
     ];
     for (name, dispatch) in sends {
@@ -237,44 +235,14 @@ fn peak_memory() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// The writes the sample data needs, on an in-memory or a durable store.
-trait Record {
-    fn create_list(&self, settings: ListSettings) -> optout::Result<ListId>;
-    fn opt_out_ids(&self, ids: &[AddressId], edit: &Edit) -> optout::Result<Bulk>;
-    fn block(&self, address: &Address, edit: &Edit) -> optout::Result<Option<Change>>;
-    fn opt_out(&self, address: &Address, edit: &Edit) -> optout::Result<Vec<Change>>;
-}
-
-macro_rules! record_for {
-    ($t:ty) => {
-        impl Record for $t {
-            fn create_list(&self, settings: ListSettings) -> optout::Result<ListId> {
-                <$t>::create_list(self, settings)
-            }
-            fn opt_out_ids(&self, ids: &[AddressId], edit: &Edit) -> optout::Result<Bulk> {
-                <$t>::opt_out_ids(self, ids, edit)
-            }
-            fn block(&self, address: &Address, edit: &Edit) -> optout::Result<Option<Change>> {
-                <$t>::block(self, address, edit)
-            }
-            fn opt_out(&self, address: &Address, edit: &Edit) -> optout::Result<Vec<Change>> {
-                <$t>::opt_out(self, address, edit)
-            }
-        }
-    };
-}
-
-record_for!(Store);
-record_for!(DurableStore);
-
 /// Opt-outs for 5% of people on the system list, 2% on a channel-scoped
 /// custom list, 1% on an account-wide one, 0.1% blocked, and web-form
 /// opt-outs for a tenth of the emails.
 fn populate(
-    store: &dyn Record,
+    store: &Store,
     normalizer: &Normalizer,
     people: u64,
-    sms: ChannelId,
+    sms: &Channel,
 ) -> Result<(), Box<dyn Error>> {
     let promotions = store.create_list(
         ListSettings::new("Promotions")
@@ -293,7 +261,7 @@ fn populate(
     store.opt_out_ids(&ids(&|i| i % 20 == 3), &import)?;
     store.opt_out_ids(
         &ids(&|i| i % 50 == 7),
-        &import.clone().list(promotions).scope(Scope::Channel(sms)),
+        &import.clone().list(promotions).scope(Scope::Channel(sms.clone())),
     )?;
     store.opt_out_ids(&ids(&|i| i % 100 == 11), &import.clone().list(newsletter))?;
     for i in (0..people).filter(|i| i % 1000 == 5) {

@@ -1,46 +1,57 @@
 //! Splits an audience file into sendable and skipped recipients.
 //!
 //! ```text
-//! filter --optouts FILE [--blocked FILE] --audience FILE
-//!        --category marketing|utility|otp --channel ID [--lists a,b]
-//!        [--region XX] --out DIR
+//! filter [--optouts FILE] [--blocked FILE] --audience FILE
+//!        --category marketing|utility|otp [--channel NAME] [--lists a,b]
+//!        [--region XX] [--store DIR] --out DIR
 //! ```
 //!
-//! * `--optouts`: CSV with the header `address,list,scope`. `list` is a
-//!   custom list's name, or `default` (or empty) for the system list;
-//!   `scope` is `account` or a channel id.
+//! * `--optouts`: CSV with a header naming an address column (`address`,
+//!   `phone`, `email`, …) and optionally `list` (a custom list's name, or
+//!   `default` or empty for the system list) and `scope` (`account` or a
+//!   channel name). Lists it names are created. Imported with the
+//!   library's import; a bad row stops the run (it is reported with its
+//!   line) and nothing is applied.
 //! * `--blocked`, `--audience`: one address per line (an `@` means email).
+//! * `--channel`: the channel the send goes out on, named as you name it
+//!   (`+14155550100`, `sms1`, …). Without it, opt-outs of every channel
+//!   apply: the send could go out on any of them.
 //! * `--lists`: the custom lists this send honours (the system list is
 //!   always honoured for marketing).
+//! * `--store DIR`: filter against the store kept in DIR (created if
+//!   missing); `--optouts` and `--blocked` are then recorded in it.
 //!
 //! Writes `DIR/sendable.csv` (`input,normalized`) and `DIR/skipped.csv`
 //! (`input,normalized,reason`) in input order and prints the summary line.
 //! On any error it exits non-zero and leaves no output files behind.
 
+use std::collections::BTreeSet;
 use std::error::Error;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use optout::{ChannelId, Dispatch, Normalizer, Store};
 use optout::address::Region;
+use optout::exchange::{Import, ImportMode};
 use optout::filter::Outcome;
-use optout::model::{Category, ListId, Scope, Source};
+use optout::model::{Category, Channel, Source};
 use optout::store::{Edit, ListSettings};
+use optout::{Dispatch, Normalizer, Store};
 
 struct Args {
-    optouts: PathBuf,
+    optouts: Option<PathBuf>,
     blocked: Option<PathBuf>,
     audience: PathBuf,
     category: Category,
-    channel: ChannelId,
+    channel: Option<Channel>,
     lists: Vec<String>,
     region: Region,
+    store: Option<PathBuf>,
     out: PathBuf,
 }
 
-const USAGE: &str = "usage: filter --optouts FILE [--blocked FILE] --audience FILE \
---category marketing|utility|otp --channel ID [--lists a,b] [--region XX] --out DIR";
+const USAGE: &str = "usage: filter [--optouts FILE] [--blocked FILE] --audience FILE \
+--category marketing|utility|otp [--channel NAME] [--lists a,b] [--region XX] [--store DIR] --out DIR";
 
 fn main() {
     match parse_args().and_then(|args| run(&args)) {
@@ -60,6 +71,7 @@ fn parse_args() -> Result<Args, Box<dyn Error>> {
     let mut channel = None;
     let mut lists = Vec::new();
     let mut region = Region::new("US")?;
+    let mut store = None;
     let mut out = None;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -74,12 +86,7 @@ fn parse_args() -> Result<Args, Box<dyn Error>> {
             "--blocked" => blocked = Some(PathBuf::from(value)),
             "--audience" => audience = Some(PathBuf::from(value)),
             "--category" => category = Some(value.parse::<Category>()?),
-            "--channel" => {
-                let id = value
-                    .parse::<u64>()
-                    .map_err(|_| format!("--channel must be a number, not {value:?}"))?;
-                channel = Some(ChannelId::new(id));
-            }
+            "--channel" => channel = Some(Channel::new(&value).map_err(|e| format!("--channel: {e}"))?),
             "--lists" => {
                 lists = value
                     .split(',')
@@ -89,19 +96,24 @@ fn parse_args() -> Result<Args, Box<dyn Error>> {
                     .collect()
             }
             "--region" => region = Region::new(&value)?,
+            "--store" => store = Some(PathBuf::from(value)),
             "--out" => out = Some(PathBuf::from(value)),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}").into()),
         }
     }
     let missing = |name: &str| format!("{name} is required\n{USAGE}");
+    if optouts.is_none() && store.is_none() {
+        return Err(format!("--optouts or --store is required\n{USAGE}").into());
+    }
     Ok(Args {
-        optouts: optouts.ok_or_else(|| missing("--optouts"))?,
+        optouts,
         blocked,
         audience: audience.ok_or_else(|| missing("--audience"))?,
         category: category.ok_or_else(|| missing("--category"))?,
-        channel: channel.ok_or_else(|| missing("--channel"))?,
+        channel,
         lists,
         region,
+        store,
         out: out.ok_or_else(|| missing("--out"))?,
     })
 }
@@ -113,8 +125,13 @@ fn open(path: &Path) -> Result<File, Box<dyn Error>> {
 fn run(args: &Args) -> Result<String, Box<dyn Error>> {
     let normalizer = Normalizer::new(args.region);
     normalizer.warm_up();
-    let store = Store::new();
-    load_optouts(&store, &normalizer, &args.optouts)?;
+    let store = match &args.store {
+        Some(dir) => Store::open(dir)?,
+        None => Store::new(),
+    };
+    if let Some(path) = &args.optouts {
+        load_optouts(&store, &normalizer, path)?;
+    }
     if let Some(path) = &args.blocked {
         for (line, text) in read_lines(path)? {
             let address = normalizer
@@ -123,14 +140,14 @@ fn run(args: &Args) -> Result<String, Box<dyn Error>> {
             store.block(&address, &Edit::new().source(Source::Import))?;
         }
     }
-    let mut dispatch = Dispatch::new(args.category).channel(args.channel);
+    let mut dispatch = Dispatch::new(args.category);
+    if let Some(channel) = &args.channel {
+        dispatch = dispatch.channel(channel.clone());
+    }
     for name in &args.lists {
-        let list = store.list_named(name).ok_or_else(|| {
-            format!(
-                "--lists: no list named {name:?} in {}",
-                args.optouts.display()
-            )
-        })?;
+        let list = store
+            .list_named(name)
+            .ok_or_else(|| format!("--lists: no list named {name:?}"))?;
         dispatch = dispatch.honour(list.id());
     }
     let audience: Vec<String> = read_lines(&args.audience)?
@@ -142,54 +159,47 @@ fn run(args: &Args) -> Result<String, Box<dyn Error>> {
     Ok(split.report().to_string())
 }
 
+/// Creates the lists the file names, then imports it with the library:
+/// all rows or none.
 fn load_optouts(store: &Store, normalizer: &Normalizer, path: &Path) -> Result<(), Box<dyn Error>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(open(path)?);
-    let headers = reader.headers()?.clone();
-    let column = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h.eq_ignore_ascii_case(name))
-            .ok_or_else(|| {
-                format!(
-                    "{}: the header must be address,list,scope (no {name:?} column)",
-                    path.display()
-                )
-            })
-    };
-    let (address_col, list_col, scope_col) =
-        (column("address")?, column("list")?, column("scope")?);
-    for record in reader.records() {
-        let record = record.map_err(|e| format!("{}: {e}", path.display()))?;
-        let line = record.position().map_or(0, |p| p.line());
-        let field = |i: usize| record.get(i).unwrap_or("");
-        let bad = |what: String| format!("{}:{line}: {what}", path.display());
-        let address = normalizer
-            .address(field(address_col))
-            .map_err(|e| bad(format!("{:?}: {e}", field(address_col))))?;
-        let list_name = field(list_col);
-        let list = if list_name.is_empty() || list_name.eq_ignore_ascii_case("default") {
-            ListId::SYSTEM
-        } else if let Some(list) = store.list_named(list_name) {
-            list.id()
-        } else {
+    let mut names = BTreeSet::new();
+    let mut reader = csv::Reader::from_reader(open(path)?);
+    let list_column = reader
+        .headers()?
+        .iter()
+        .position(|h| h.trim().eq_ignore_ascii_case("list"));
+    if let Some(column) = list_column {
+        for record in reader.records() {
+            let record = record.map_err(|e| format!("{}: {e}", path.display()))?;
+            let name = record.get(column).unwrap_or("").trim();
+            if !name.is_empty() && !name.eq_ignore_ascii_case("default") {
+                names.insert(name.to_owned());
+            }
+        }
+    }
+    for name in names {
+        if store.list_named(&name).is_none() {
             store
-                .create_list(ListSettings::new(list_name))
-                .map_err(|e| bad(e.to_string()))?
-        };
-        let scope = match field(scope_col) {
-            "" | "account" | "Account" | "ACCOUNT" => Scope::Account,
-            other => Scope::Channel(ChannelId::new(other.parse().map_err(|_| {
-                bad(format!(
-                    "scope must be account or a channel id, not {other:?}"
-                ))
-            })?)),
-        };
-        store.opt_out(
-            &address,
-            &Edit::new().list(list).scope(scope).source(Source::Import),
-        )?;
+                .create_list(ListSettings::new(&name))
+                .map_err(|e| format!("{}: list {name:?}: {e}", path.display()))?;
+        }
+    }
+    let import = Import::new()
+        .mode(ImportMode::AllOrNothing)
+        .source(Source::Import);
+    let report = store
+        .import(open(path)?, normalizer, &import)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if let Some(bad) = report.rejected.first() {
+        return Err(format!(
+            "{}:{}: {:?}: {} ({} bad rows; nothing imported)",
+            path.display(),
+            bad.line,
+            bad.input,
+            bad.reason,
+            report.rejected.len()
+        )
+        .into());
     }
     Ok(())
 }

@@ -16,7 +16,9 @@
 use std::error::Error;
 use std::io::{self, BufRead, BufWriter, Write};
 
-use optout::{Address, EmailTable, Normalizer};
+use std::collections::HashMap;
+
+use optout::{Address, AddressId, Normalizer};
 use optout::address::{Region, Strictness};
 
 const CHUNK: usize = 64 * 1024;
@@ -80,7 +82,9 @@ fn run() -> Result<(), Box<dyn Error>> {
         Box::new(io::stdin().lock())
     };
     let mut out = BufWriter::new(io::stdout().lock());
-    let mut emails = EmailTable::new();
+    // Email ids as a store would give them: dense, in order of first
+    // appearance.
+    let mut emails: HashMap<String, AddressId> = HashMap::new();
     let mut lines = input.lines();
     loop {
         let chunk: Vec<String> = lines.by_ref().take(CHUNK).collect::<Result<_, _>>()?;
@@ -92,7 +96,10 @@ fn run() -> Result<(), Box<dyn Error>> {
             match result {
                 Ok(Address::Phone(p)) => writeln!(out, "{input}\tphone\t{p}\t{}", p.id().get())?,
                 Ok(Address::Email(e)) => {
-                    let id = emails.intern(&e)?;
+                    let next = u32::try_from(emails.len())?;
+                    let id = *emails
+                        .entry(e.as_str().to_owned())
+                        .or_insert(AddressId::from_email_index(next));
                     writeln!(out, "{input}\temail\t{e}\t{}", id.get())?;
                 }
                 Ok(other) => writeln!(out, "{input}\t{}\t{other}\t", other.kind())?,

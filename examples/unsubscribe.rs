@@ -75,7 +75,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("second click:           {again:?}");
     println!(
         "\nsystem list untouched:  {}",
-        !store.contains(ListId::SYSTEM, optout::model::Scope::Account, &address)
+        !store.contains(ListId::SYSTEM, &optout::model::Scope::Account, &address)
     );
     Ok(())
 }

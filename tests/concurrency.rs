@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 
-use optout::{Address, ChannelId, Dispatch, Normalizer, Store};
+use optout::{Address, Dispatch, Normalizer, Store};
 use optout::filter::SkipReason;
 use optout::model::{Category, ListId};
 use optout::store::{Edit, ListSettings};
@@ -67,7 +67,7 @@ fn apply(store: &Store, writer: usize, step: Step) {
             None => Ok(()),
         },
         Step::DeleteList => match list() {
-            Some(l) => store.delete_list(l),
+            Some(l) => store.delete_list(l).map(drop),
             None => Ok(()),
         },
         Step::CreateList => store
@@ -84,7 +84,7 @@ fn states(writer: usize, steps: &[Step]) -> Vec<Vec<Option<SkipReason>>> {
         .create_list(ListSettings::new(list_name(writer)))
         .unwrap();
     let verdicts = |store: &Store| -> Vec<Option<SkipReason>> {
-        let mut send = Dispatch::new(Category::Marketing).channel(ChannelId::new(1));
+        let mut send = Dispatch::new(Category::Marketing).channel(optout::model::Channel::new("sms1").unwrap());
         if let Some(l) = store.list_named(&list_name(writer)) {
             send = send.honour(l.id());
         }
@@ -153,7 +153,7 @@ fn filters_see_only_states_the_store_passed_through() {
                     let running = !done.load(Ordering::SeqCst);
                     // A send that honours every writer's list (those that
                     // exist when it is compiled).
-                    let mut send = Dispatch::new(Category::Marketing).channel(ChannelId::new(1));
+                    let mut send = Dispatch::new(Category::Marketing).channel(optout::model::Channel::new("sms1").unwrap());
                     for w in 0..WRITERS {
                         if let Some(l) = store.list_named(&list_name(w)) {
                             send = send.honour(l.id());
@@ -205,7 +205,7 @@ fn filters_see_only_states_the_store_passed_through() {
     );
     // The final state is the last one of each script.
     for (w, states) in expected.iter().enumerate() {
-        let mut send = Dispatch::new(Category::Marketing).channel(ChannelId::new(1));
+        let mut send = Dispatch::new(Category::Marketing).channel(optout::model::Channel::new("sms1").unwrap());
         if let Some(l) = store.list_named(&list_name(w)) {
             send = send.honour(l.id());
         }
@@ -236,6 +236,10 @@ fn a_change_made_before_compile_is_always_honoured() {
 #[test]
 fn public_types_are_send_and_sync() {
     fn shared<T: Send + Sync>() {}
+    // Moved into the store they build, from any thread.
+    fn sendable<T: Send>() {}
+    sendable::<optout::persist::Journal>();
+    sendable::<optout::store::StoreBuilder>();
     shared::<optout::Address>();
     shared::<optout::AddressId>();
     shared::<optout::address::AddressKind>();
@@ -243,16 +247,15 @@ fn public_types_are_send_and_sync() {
     shared::<optout::store::Bulk>();
     shared::<optout::model::Category>();
     shared::<optout::store::Change>();
-    shared::<optout::ChannelId>();
+    shared::<optout::model::Channel>();
     shared::<optout::unsubscribe::Click<'static>>();
     shared::<optout::filter::Digest>();
     shared::<optout::Dispatch>();
     shared::<optout::persist::Durability>();
-    shared::<optout::DurableOptions>();
-    shared::<optout::DurableStore>();
+    shared::<optout::persist::MemoryLog>();
+    shared::<optout::store::Policy>();
     shared::<optout::store::Edit>();
     shared::<optout::address::Email>();
-    shared::<optout::EmailTable>();
     shared::<optout::Error>();
     shared::<optout::store::Event>();
     shared::<optout::exchange::Export>();

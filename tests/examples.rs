@@ -159,7 +159,7 @@ fn filter_errors_name_the_line_and_leave_no_output() {
     let scope = write(
         dir.path(),
         "scope.csv",
-        "address,list,scope\n+14155550100,,everywhere\n",
+        &format!("address,list,scope\n+14155550100,,{}\n", "x".repeat(101)),
     );
     let result = run("filter", &filter_args(&scope, &audience, &out_s), "");
     assert!(!result.status.success());
@@ -197,16 +197,18 @@ fn campaign_runs_on_built_in_data() {
 
 #[test]
 fn inbound_answers_each_line() {
-    let input = "+14155550123\t101\tSTOP\n\
-                 +14155550123\t101\tstop\n\
-                 +14155550123\t101\tSTART\n\
-                 +14155550124\t101\tSTART\n\
-                 +14155550124\t101\tHELP\n\
-                 +14155550125\t202\tSTOP\n\
-                 +14155550125\t303\tSTART\n\
-                 bogus\t101\tSTOP\n\
-                 +14155550126\t101\tdon't stop the deals\n";
-    let result = run("inbound", &["--account-wide", "202"], input);
+    let input = "+14155550123\tsms1\tSTOP\n\
+                 +14155550123\tsms1\tstop\n\
+                 +14155550123\tsms1\tSTART\n\
+                 +14155550124\tsms1\tSTART\n\
+                 +14155550124\tsms1\tHELP\n\
+                 +14155550125\t+14155550100\tSTOP\n\
+                 +14155550125\twa:1065403\tSTART\n\
+                 bogus\tsms1\tSTOP\n\
+                 +14155550126\tsms1\tdon't stop the deals\n\
+                 +14155550127\tsms1\tremove me\n\
+                 +14155550128\tsms1\tPlease stop texting me\n";
+    let result = run("inbound", &["--account-wide", "+14155550100"], input);
     assert!(result.status.success());
     let text = String::from_utf8(result.stdout).unwrap();
     let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
@@ -216,7 +218,8 @@ fn inbound_answers_each_line() {
     assert_eq!(
         actions,
         [
-            "opt-out", "opt-out", "opt-in", "none", "help", "opt-out", "none", "none", "none"
+            "opt-out", "opt-out", "opt-in", "none", "help", "opt-out", "none", "none", "none",
+            "clarify", "opt-out"
         ]
     );
     assert!(!rows[0][2].is_empty());
@@ -225,7 +228,114 @@ fn inbound_answers_each_line() {
         "a repeated STOP gets no second confirmation"
     );
     assert!(rows[2][2].contains("resubscribed"));
+    assert!(rows[9][2].contains("Reply STOP"), "the clarification question");
     assert!(String::from_utf8_lossy(&result.stderr).contains("line 8"));
+}
+
+/// A send that names no channel is suppressed by every channel's
+/// opt-outs; channels are named as users name them.
+#[test]
+fn filter_without_a_channel_honours_every_channel() {
+    let dir = tempfile::tempdir().unwrap();
+    let optouts = write(
+        dir.path(),
+        "optouts.csv",
+        "phone,scope\n+14155550100,sms1\n+14155550101,+14155550199\n",
+    );
+    let audience = write(dir.path(), "audience.txt", "+14155550100\n+14155550101\n+14155550102\n");
+    let out = dir.path().join("out").to_string_lossy().into_owned();
+    let base = [
+        "--optouts", &optouts, "--audience", &audience, "--category", "marketing", "--out", &out,
+    ];
+    let any = run("filter", &base, "");
+    assert!(any.status.success(), "{}", String::from_utf8_lossy(&any.stderr));
+    assert_eq!(
+        String::from_utf8(any.stdout).unwrap().trim(),
+        "1 sendable, 2 skipped (opted-out)"
+    );
+    let mut on_sms1 = base.to_vec();
+    on_sms1.extend(["--channel", "sms1"]);
+    let sms1 = run("filter", &on_sms1, "");
+    assert_eq!(
+        String::from_utf8(sms1.stdout).unwrap().trim(),
+        "2 sendable, 1 skipped (opted-out)"
+    );
+    let mut bad = base.to_vec();
+    bad.extend(["--channel", "  "]);
+    let refused = run("filter", &bad, "");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--channel"));
+}
+
+/// `--store DIR` keeps the opt-outs: a later run filters against them
+/// without `--optouts`.
+#[test]
+fn filter_against_a_store_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store").to_string_lossy().into_owned();
+    let optouts = write(dir.path(), "optouts.csv", "phone\n+14155550100\n");
+    let audience = write(dir.path(), "audience.txt", "+14155550100\n+14155550101\n");
+    let out = dir.path().join("out").to_string_lossy().into_owned();
+    let first = run(
+        "filter",
+        &[
+            "--optouts", &optouts, "--store", &store, "--audience", &audience, "--category",
+            "marketing", "--out", &out,
+        ],
+        "",
+    );
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let second = run(
+        "filter",
+        &[
+            "--store", &store, "--audience", &audience, "--category", "marketing", "--out", &out,
+        ],
+        "",
+    );
+    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+    assert_eq!(
+        String::from_utf8(second.stdout).unwrap().trim(),
+        "1 sendable, 1 skipped (opted-out)"
+    );
+}
+
+/// `inbound --store DIR` keeps its state across runs, answers each line
+/// only once it is on disk, and a second process on DIR is refused with a
+/// message that names the lock.
+#[test]
+fn inbound_with_a_store_directory() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store").to_string_lossy().into_owned();
+    let first = run("inbound", &["--store", &store], "+14155550123\tsms1\tSTOP\n");
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let again = run("inbound", &["--store", &store], "+14155550123\tsms1\tSTART\n");
+    let text = String::from_utf8(again.stdout).unwrap();
+    assert!(text.contains("\topt-in\t"), "{text}");
+
+    // A running inbound holds the directory; a second one is refused.
+    let mut holder = Command::new(env!("CARGO"))
+        .args(["run", "--quiet", "--example", "inbound", "--", "--store", &store])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = holder.stdin.take().unwrap();
+    writeln!(stdin, "+14155550124\tsms1\tSTOP").unwrap();
+    stdin.flush().unwrap();
+    let mut line = String::new();
+    BufReader::new(holder.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.contains("\topt-out\t"), "{line}");
+    let second = run("inbound", &["--store", &store], "+14155550125\tsms1\tSTOP\n");
+    assert!(!second.status.success());
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(err.contains("LOCK") && err.contains("in use"), "{err}");
+    drop(stdin);
+    assert!(holder.wait().unwrap().success());
 }
 
 #[test]

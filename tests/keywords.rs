@@ -1,16 +1,23 @@
 //! Inbound keywords: a table of messages with their outcomes, and the
 //! STOP / START scenarios as the platforms run them.
 
-use optout::{Address, ChannelId, Dispatch, Error, Normalizer, Store};
+use optout::error::ErrorKind;
+use optout::{Address, Dispatch, Error, Normalizer, Store};
 use optout::address::Region;
 use optout::filter::SkipReason;
 use optout::inbound::InboundAction;
 use optout::keyword::{KeywordMatch, Keywords, Language};
-use optout::model::{Category, KeywordScope, ListId};
+use optout::model::{Category, Channel, KeywordScope, ListId, Scope};
 use optout::store::ListSettings;
 
-const A: ChannelId = ChannelId::new(101);
-const B: ChannelId = ChannelId::new(202);
+/// A sender number, and a WhatsApp phone-number id: channels by name.
+fn ch_a() -> Channel {
+    Channel::new("+14155550100").unwrap()
+}
+
+fn ch_b() -> Channel {
+    Channel::new("106540352242922").unwrap()
+}
 
 fn sender() -> Address {
     Normalizer::new(Region::new("US").unwrap())
@@ -40,6 +47,8 @@ enum Expect {
     /// Opt-in, with a reply.
     In,
     Help,
+    /// A clarification asked, nothing recorded as an opt-out.
+    Clarify,
     None,
 }
 
@@ -103,8 +112,6 @@ const TABLE: &[(&str, bool, Expect)] = &[
     ("start", true, Expect::In),
     ("Start.", true, Expect::In),
     ("UNSTOP", true, Expect::In),
-    ("YES", true, Expect::In),
-    ("yes!", true, Expect::In),
     ("ALTA", true, Expect::In),
     ("COMENZAR", true, Expect::In),
     ("DÉBUT", true, Expect::In),
@@ -112,8 +119,12 @@ const TABLE: &[(&str, bool, Expect)] = &[
     ("VOLTAR", true, Expect::In),
     ("ANMELDEN", true, Expect::In),
     ("START", false, Expect::None),
-    ("yes", false, Expect::None),
     ("UNSTOP", false, Expect::None),
+    // YES answers utility texts ("Reply YES to confirm your
+    // appointment"): not an opt-in by default.
+    ("YES", true, Expect::None),
+    ("yes!", true, Expect::None),
+    ("yes", false, Expect::None),
     // Help.
     ("HELP", false, Expect::Help),
     ("help?", false, Expect::Help),
@@ -123,25 +134,38 @@ const TABLE: &[(&str, bool, Expect)] = &[
     ("AJUDA", false, Expect::Help),
     ("HILFE", false, Expect::Help),
     ("HELP", true, Expect::Help),
-    // Sentences are not keywords.
+    // Sentences that clearly ask to stop revoke consent (FCC 24-24).
+    ("Please stop", false, Expect::Out),
+    ("STOP sending me these", false, Expect::Out),
+    ("stop it now", false, Expect::Out),
+    ("I want to opt out of this", false, Expect::Out),
+    ("stop stop", false, Expect::Out),
+    ("Stop texting me", false, Expect::Out),
+    ("unsubscribe me", false, Expect::Out),
+    ("Cancel my subscription", false, Expect::Out),
+    ("STOP ALL MESSAGES", false, Expect::Out),
+    ("quit texting me", false, Expect::Out),
+    ("STOPPROMO please", false, Expect::OutPromo),
+    // An opt-out word anywhere wins over opt-in and help words.
+    ("Yes stop", false, Expect::Out),
+    ("Start? No, STOP", false, Expect::Out),
+    ("HELP STOP", false, Expect::Out),
+    // Maybe a request to stop: one question, nothing recorded.
+    ("remove me", false, Expect::Clarify),
+    ("no more texts", false, Expect::Clarify),
+    ("leave me alone", false, Expect::Clarify),
+    // Ordinary messages, words in another sense included.
     ("don't stop sending me deals", false, Expect::None),
-    ("Please stop", false, Expect::None),
-    ("STOP sending me these", false, Expect::None),
-    ("stop it now", false, Expect::None),
-    ("I want to opt out of this", false, Expect::None),
     ("when does the sale end?", false, Expect::None),
-    ("cancel my order", false, Expect::None),
+    ("can I cancel my order?", false, Expect::None),
     ("yes please", true, Expect::None),
     ("start over", true, Expect::None),
     ("unstoppable", false, Expect::None),
-    ("stopping by later", false, Expect::None),
     ("Can you help me with my order?", false, Expect::None),
     ("hello", false, Expect::None),
     ("", false, Expect::None),
     ("...", false, Expect::None),
     ("🛑", false, Expect::None),
-    ("s t o p", false, Expect::None),
-    ("stop stop", false, Expect::None),
     ("Ok thanks", false, Expect::None),
 ];
 
@@ -152,19 +176,23 @@ fn table_of_inbound_messages() {
         let (store, promo) = store();
         let from = sender();
         if opted_out {
-            store.inbound(&from, A, "STOP").unwrap();
+            store.inbound(&from, &ch_a(), "STOP").unwrap();
         }
-        let out = store.inbound(&from, A, text).unwrap();
+        let out = store.inbound(&from, &ch_a(), text).unwrap();
         let got = match out.action {
             InboundAction::OptOut if out.changes.is_empty() => Expect::None,
             InboundAction::OptOut if out.changes[0].list == Some(promo) => Expect::OutPromo,
             InboundAction::OptOut => Expect::Out,
             InboundAction::OptIn => Expect::In,
             InboundAction::Help => Expect::Help,
+            InboundAction::Clarify => Expect::Clarify,
             _ => Expect::None,
         };
         assert_eq!(got, expect, "{text:?} (opted out before: {opted_out})");
         let wants_reply = expect != Expect::None;
+        if expect == Expect::Clarify {
+            assert!(out.changes.is_empty(), "{text:?}: a clarify recorded a change");
+        }
         assert_eq!(
             out.reply.is_some(),
             wants_reply,
@@ -184,20 +212,20 @@ fn table_of_inbound_messages() {
 fn replies_follow_the_keyword_language() {
     let (store, _) = store();
     let from = sender();
-    let out = store.inbound(&from, A, "BAJA").unwrap();
+    let out = store.inbound(&from, &ch_a(), "BAJA").unwrap();
     assert_eq!(out.language, Some(Language::Spanish));
     assert_eq!(
         out.reply.as_deref(),
         Some(Language::Spanish.opt_out_reply())
     );
-    let back = store.inbound(&from, A, "ALTA").unwrap();
+    let back = store.inbound(&from, &ch_a(), "ALTA").unwrap();
     assert_eq!(
         back.reply.as_deref(),
         Some(Language::Spanish.opt_in_reply())
     );
 }
 
-fn marketing(channel: ChannelId) -> Dispatch {
+fn marketing(channel: Channel) -> Dispatch {
     Dispatch::new(Category::Marketing).channel(channel)
 }
 
@@ -208,25 +236,25 @@ fn stop_then_start_round_trip() {
     let from = sender();
     let audience = ["(415) 555-0123", "(415) 555-0124"];
 
-    let stop = store.inbound(&from, A, "STOP").unwrap();
+    let stop = store.inbound(&from, &ch_a(), "STOP").unwrap();
     assert_eq!(stop.action, InboundAction::OptOut);
     assert_eq!(
         stop.reply.as_deref(),
         Some(Language::English.opt_out_reply())
     );
-    let split = store.compile(&marketing(A)).unwrap().split(&n, &audience);
+    let split = store.compile(&marketing(ch_a())).unwrap().split(&n, &audience);
     assert_eq!(
         split.outcomes()[0].skip_reason(),
         Some(SkipReason::OptedOut)
     );
 
-    let start = store.inbound(&from, A, "START").unwrap();
+    let start = store.inbound(&from, &ch_a(), "START").unwrap();
     assert_eq!(start.action, InboundAction::OptIn);
     assert_eq!(
         start.reply.as_deref(),
         Some(Language::English.opt_in_reply())
     );
-    let split = store.compile(&marketing(A)).unwrap().split(&n, &audience);
+    let split = store.compile(&marketing(ch_a())).unwrap().split(&n, &audience);
     assert!(split.outcomes()[0].is_sendable());
     assert_eq!(store.history(..).len(), 2);
 }
@@ -234,7 +262,7 @@ fn stop_then_start_round_trip() {
 #[test]
 fn start_from_someone_never_opted_out_does_nothing() {
     let (store, _) = store();
-    let out = store.inbound(&sender(), A, "START").unwrap();
+    let out = store.inbound(&sender(), &ch_a(), "START").unwrap();
     assert_eq!(
         (out.action, out.reply, out.changes.len()),
         (InboundAction::None, None, 0)
@@ -246,70 +274,70 @@ fn start_from_someone_never_opted_out_does_nothing() {
 fn stop_on_a_leaves_b_sendable_unless_a_enforces_account_opt_outs() {
     let (store, _) = store();
     let from = sender();
-    store.inbound(&from, A, "STOP").unwrap();
+    store.inbound(&from, &ch_a(), "STOP").unwrap();
     assert_eq!(
-        store.check(&from, &marketing(A)).unwrap(),
+        store.check(&from, &marketing(ch_a())).unwrap(),
         Some(SkipReason::OptedOut)
     );
-    assert_eq!(store.check(&from, &marketing(B)).unwrap(), None);
+    assert_eq!(store.check(&from, &marketing(ch_b())).unwrap(), None);
 
     let (store, _) = self::store();
-    store.set_keyword_scope(A, KeywordScope::Account);
-    store.inbound(&from, A, "STOP").unwrap();
+    store.set_keyword_scope(&ch_a(), KeywordScope::Account).unwrap();
+    store.inbound(&from, &ch_a(), "STOP").unwrap();
     assert_eq!(
-        store.check(&from, &marketing(B)).unwrap(),
+        store.check(&from, &marketing(ch_b())).unwrap(),
         Some(SkipReason::OptedOut)
     );
     // START on the enforcing channel lifts the account-wide opt-out.
     assert_eq!(
-        store.inbound(&from, A, "START").unwrap().action,
+        store.inbound(&from, &ch_a(), "START").unwrap().action,
         InboundAction::OptIn
     );
-    assert_eq!(store.check(&from, &marketing(B)).unwrap(), None);
+    assert_eq!(store.check(&from, &marketing(ch_b())).unwrap(), None);
 }
 
 #[test]
 fn a_channel_that_starts_enforcing_account_opt_outs_widens_the_next_stop() {
     let (store, _) = store();
     let from = sender();
-    store.inbound(&from, A, "STOP").unwrap();
-    store.set_keyword_scope(A, KeywordScope::Account);
+    store.inbound(&from, &ch_a(), "STOP").unwrap();
+    store.set_keyword_scope(&ch_a(), KeywordScope::Account).unwrap();
     // The earlier STOP was for A alone; this one is for the account.
-    let again = store.inbound(&from, A, "STOP").unwrap();
+    let again = store.inbound(&from, &ch_a(), "STOP").unwrap();
     assert_eq!(again.changes.len(), 1);
-    assert_eq!(again.changes[0].scope, optout::model::Scope::Account);
+    assert_eq!(again.changes[0].scope, Scope::Account);
     assert!(again.reply.is_some());
     assert_eq!(
-        store.check(&from, &marketing(B)).unwrap(),
+        store.check(&from, &marketing(ch_b())).unwrap(),
         Some(SkipReason::OptedOut)
     );
     // A third STOP is a repeat.
-    let third = store.inbound(&from, A, "STOP").unwrap();
+    let third = store.inbound(&from, &ch_a(), "STOP").unwrap();
     assert_eq!((third.changes.len(), third.reply), (0, None));
     // START on A lifts both the account-wide entry and A's own.
-    let back = store.inbound(&from, A, "START").unwrap();
+    let back = store.inbound(&from, &ch_a(), "START").unwrap();
     assert_eq!(back.changes.len(), 2);
     assert!(back.reply.is_some());
-    assert_eq!(store.check(&from, &marketing(A)).unwrap(), None);
-    assert_eq!(store.check(&from, &marketing(B)).unwrap(), None);
+    assert_eq!(store.check(&from, &marketing(ch_a())).unwrap(), None);
+    assert_eq!(store.check(&from, &marketing(ch_b())).unwrap(), None);
 }
 
 #[test]
 fn start_does_not_claim_a_resubscription_an_account_opt_out_still_blocks() {
     let (store, _) = store();
     let from = sender();
-    store.inbound(&from, A, "STOP").unwrap();
+    store.inbound(&from, &ch_a(), "STOP").unwrap();
     store
         .opt_out(&from, &optout::store::Edit::new().source(optout::model::Source::WebForm))
         .unwrap();
-    let start = store.inbound(&from, A, "START").unwrap();
+    let start = store.inbound(&from, &ch_a(), "START").unwrap();
     // A's own opt-out is lifted, but the web-form opt-out still applies:
     // no "you have been resubscribed".
     assert_eq!(start.action, InboundAction::OptIn);
     assert_eq!(start.changes.len(), 1);
     assert_eq!(start.reply, None);
     assert_eq!(
-        store.check(&from, &marketing(A)).unwrap(),
+        store.check(&from, &marketing(ch_a())).unwrap(),
         Some(SkipReason::OptedOut)
     );
 }
@@ -319,18 +347,18 @@ fn replies_name_words_the_channel_accepts() {
     let store = Store::new();
     let from = sender();
     store
-        .set_channel_keywords(A, Keywords::default().languages([Language::Spanish]))
+        .set_channel_keywords(&ch_a(), Keywords::default().languages([Language::Spanish]))
         .unwrap();
     // STOP is an FCC word and always works; the reply is in the channel's
     // language and names its opt-in word, which works there.
-    let stop = store.inbound(&from, A, "STOP").unwrap();
+    let stop = store.inbound(&from, &ch_a(), "STOP").unwrap();
     let reply = stop.reply.unwrap();
     assert_eq!(reply, Language::Spanish.opt_out_reply());
     assert!(reply.contains("ALTA"));
-    let back = store.inbound(&from, A, "alta").unwrap();
+    let back = store.inbound(&from, &ch_a(), "alta").unwrap();
     assert_eq!(back.action, InboundAction::OptIn);
     // On an English channel, STOP names START.
-    let stop = store.inbound(&from, B, "STOP").unwrap();
+    let stop = store.inbound(&from, &ch_b(), "STOP").unwrap();
     assert_eq!(
         stop.reply.as_deref(),
         Some(Language::English.opt_out_reply())
@@ -342,7 +370,7 @@ fn an_account_wide_opt_out_makes_a_channel_stop_a_repeat() {
     let (store, _) = store();
     let from = sender();
     store.opt_out(&from, &optout::store::Edit::new()).unwrap();
-    let out = store.inbound(&from, A, "STOP").unwrap();
+    let out = store.inbound(&from, &ch_a(), "STOP").unwrap();
     assert_eq!((out.action, out.reply), (InboundAction::OptOut, None));
 }
 
@@ -350,20 +378,20 @@ fn an_account_wide_opt_out_makes_a_channel_stop_a_repeat() {
 fn list_keyword_opts_out_of_that_list_only() {
     let (store, promo) = store();
     let from = sender();
-    let out = store.inbound(&from, A, "STOPPROMO").unwrap();
+    let out = store.inbound(&from, &ch_a(), "STOPPROMO").unwrap();
     assert_eq!(out.changes[0].list, Some(promo));
-    assert_eq!(store.check(&from, &marketing(A)).unwrap(), None);
+    assert_eq!(store.check(&from, &marketing(ch_a())).unwrap(), None);
     assert_eq!(
-        store.check(&from, &marketing(A).honour(promo)).unwrap(),
+        store.check(&from, &marketing(ch_a()).honour(promo)).unwrap(),
         Some(SkipReason::OptedOut)
     );
     // START brings them back on that list.
-    let back = store.inbound(&from, A, "START").unwrap();
+    let back = store.inbound(&from, &ch_a(), "START").unwrap();
     assert_eq!(back.changes[0].list, Some(promo));
     // Deleting the list retires its keyword.
     store.delete_list(promo).unwrap();
     assert_eq!(
-        store.inbound(&from, A, "STOPPROMO").unwrap().action,
+        store.inbound(&from, &ch_a(), "STOPPROMO").unwrap().action,
         InboundAction::None
     );
 }
@@ -374,23 +402,23 @@ fn keyword_settings_per_account_and_channel() {
     let from = sender();
     store
         .set_channel_keywords(
-            B,
+            &ch_b(),
             Keywords::default()
                 .languages([Language::Spanish])
                 .help_reply("Ayuda: 555-0100"),
         )
         .unwrap();
     assert_eq!(
-        store.inbound(&from, B, "ARRET").unwrap().action,
+        store.inbound(&from, &ch_b(), "ARRET").unwrap().action,
         InboundAction::None
     );
     assert_eq!(
-        store.inbound(&from, B, "AYUDA").unwrap().reply.as_deref(),
+        store.inbound(&from, &ch_b(), "AYUDA").unwrap().reply.as_deref(),
         Some("Ayuda: 555-0100")
     );
     // The FCC words work everywhere.
     assert_eq!(
-        store.inbound(&from, B, "REVOKE").unwrap().action,
+        store.inbound(&from, &ch_b(), "REVOKE").unwrap().action,
         InboundAction::OptOut
     );
     store
@@ -401,7 +429,7 @@ fn keyword_settings_per_account_and_channel() {
         )
         .unwrap();
     assert_eq!(
-        store.inbound(&from, A, "enough already").unwrap().action,
+        store.inbound(&from, &ch_a(), "enough already").unwrap().action,
         InboundAction::OptOut
     );
 }
@@ -411,21 +439,21 @@ fn protected_words_and_reply_limits() {
     for word in optout::keyword::FCC_REVOCATION_WORDS {
         assert!(
             matches!(
-                Keywords::default().remove(word),
-                Err(Error::ProtectedKeyword { .. })
+                Keywords::default().remove(word).map_err(Error::into_kind),
+                Err(ErrorKind::ProtectedKeyword { .. })
             ),
             "{word}"
         );
         assert!(matches!(
-            Keywords::default().remove(&word.to_lowercase()),
-            Err(Error::ProtectedKeyword { .. })
+            Keywords::default().remove(&word.to_lowercase()).map_err(Error::into_kind),
+            Err(ErrorKind::ProtectedKeyword { .. })
         ));
     }
     let store = Store::new();
     let too_long = Keywords::default().opt_in_reply("x".repeat(301));
     assert!(matches!(
-        store.set_keywords(too_long),
-        Err(Error::TooLong { limit: 300, .. })
+        store.set_keywords(too_long).map_err(Error::into_kind),
+        Err(ErrorKind::TooLong { limit: 300, .. })
     ));
     assert!(
         store
@@ -454,13 +482,13 @@ fn an_opt_in_or_help_word_cannot_begin_with_an_opt_out_word() {
     ] {
         assert!(
             matches!(
-                store.set_keywords(keywords.clone()),
-                Err(Error::InvalidList { .. })
+                store.set_keywords(keywords.clone()).map_err(Error::into_kind),
+                Err(ErrorKind::InvalidList { .. })
             ),
             "{keywords:?}"
         );
     }
-    assert_eq!(store.keywords(A), Keywords::default());
+    assert_eq!(store.keywords(Some(&ch_a())), Keywords::default());
     store
         .set_keywords(
             Keywords::default()
@@ -470,9 +498,9 @@ fn an_opt_in_or_help_word_cannot_begin_with_an_opt_out_word() {
         )
         .unwrap();
     let from = sender();
-    store.inbound(&from, A, "stop please now").unwrap();
+    store.inbound(&from, &ch_a(), "stop please now").unwrap();
     assert_eq!(
-        store.check(&from, &marketing(A)).unwrap(),
+        store.check(&from, &marketing(ch_a())).unwrap(),
         Some(SkipReason::OptedOut)
     );
 }
@@ -484,7 +512,7 @@ fn list_keywords_are_checked_as_replies_are_matched() {
         let before = store.lists();
         let err = store.create_list(settings).unwrap_err();
         assert_eq!(store.lists(), before, "a refused list changes nothing");
-        err
+        err.into_kind()
     };
     // Built-in words of any shipped language: a list keyword START would
     // turn an opt-in into an opt-out, STOP would never fire.
@@ -492,7 +520,7 @@ fn list_keywords_are_checked_as_replies_are_matched() {
         assert!(
             matches!(
                 refused(ListSettings::new(format!("L {word}")).keyword(word)),
-                Error::InvalidList {
+                ErrorKind::InvalidList {
                     field: optout::error::ListField::Keyword,
                     ..
                 }
@@ -503,7 +531,7 @@ fn list_keywords_are_checked_as_replies_are_matched() {
     // Nothing a reply could match.
     assert!(matches!(
         refused(ListSettings::new("Dots").keyword("...")),
-        Error::InvalidList { .. }
+        ErrorKind::InvalidList { .. }
     ));
     // Keywords equal once accents, case and punctuation are dropped.
     store
@@ -511,42 +539,42 @@ fn list_keywords_are_checked_as_replies_are_matched() {
         .unwrap();
     assert!(matches!(
         refused(ListSettings::new("Summer 2").keyword("ete")),
-        Error::DuplicateKeyword { .. }
+        ErrorKind::DuplicateKeyword { .. }
     ));
     let promo = store
         .create_list(ListSettings::new("Promo").keyword("STOP-PROMO"))
         .unwrap();
     assert!(matches!(
         refused(ListSettings::new("Promo 2").keyword("stop promo")),
-        Error::DuplicateKeyword { .. }
+        ErrorKind::DuplicateKeyword { .. }
     ));
-    let out = store.inbound(&sender(), A, "Stop promo!").unwrap();
+    let out = store.inbound(&sender(), &ch_a(), "Stop promo!").unwrap();
     assert_eq!(out.changes.first().and_then(|c| c.list), Some(promo));
 
     // The account's own words and the lists' words stay apart, whichever
     // comes first.
-    let before = store.keywords(A);
+    let before = store.keywords(Some(&ch_a()));
     assert!(matches!(
-        store.set_keywords(Keywords::default().add_opt_in("ete")),
-        Err(Error::DuplicateKeyword { .. })
+        store.set_keywords(Keywords::default().add_opt_in("ete")).map_err(Error::into_kind),
+        Err(ErrorKind::DuplicateKeyword { .. })
     ));
     assert!(matches!(
-        store.set_channel_keywords(B, Keywords::default().add_help("ÉTÉ")),
-        Err(Error::DuplicateKeyword { .. })
+        store.set_channel_keywords(&ch_b(), Keywords::default().add_help("ÉTÉ")).map_err(Error::into_kind),
+        Err(ErrorKind::DuplicateKeyword { .. })
     ));
     assert!(
         store
-            .set_channel_keywords(B, Keywords::default().add_help("STOP PROMO"))
+            .set_channel_keywords(&ch_b(), Keywords::default().add_help("STOP PROMO"))
             .is_err()
     );
-    assert_eq!(store.keywords(A), before);
-    assert_eq!(store.keywords(B), before);
+    assert_eq!(store.keywords(Some(&ch_a())), before);
+    assert_eq!(store.keywords(Some(&ch_b())), before);
     store
         .set_keywords(Keywords::default().add_opt_in("RESUME"))
         .unwrap();
     assert!(matches!(
         refused(ListSettings::new("Resume").keyword("resume")),
-        Error::InvalidList { .. }
+        ErrorKind::InvalidList { .. }
     ));
 }
 
@@ -564,6 +592,7 @@ fn a_thousand_keywords_match_like_ten() {
     assert!(m.find("stopcode999").is_some());
     assert!(m.find("stop").is_some());
     assert!(m.find("don't stop").is_none());
+    assert!(m.find("stopcode999 please").is_some());
 }
 
 #[cfg(feature = "serde")]
@@ -578,7 +607,7 @@ fn events_serialize_to_the_webhook_payload() {
         )
         .unwrap();
     let t = optout::model::Timestamp::from_unix_secs(1_764_000_000);
-    let out = store.inbound_at(&sender(), A, "STOPPROMO", t).unwrap();
+    let out = store.inbound_at(&sender(), &ch_a(), "STOPPROMO", t).unwrap();
     let event = store.event(&out.changes[0]);
     assert_eq!(
         event.webhook.as_deref(),
@@ -591,7 +620,7 @@ fn events_serialize_to_the_webhook_payload() {
             "opt_list_name": "Promotions",
             "mobile": 14155550123u64,
             "email": null,
-            "channel_id": 101,
+            "channel_id": "+14155550100",
             "action": "opt-out",
             "source": "keyword",
             "time": "2025-11-24T16:00:00.000Z"
@@ -611,4 +640,191 @@ fn events_serialize_to_the_webhook_payload() {
     assert_eq!(json["mobile"], serde_json::Value::Null);
     assert_eq!(json["channel_id"], serde_json::Value::Null);
     assert_eq!(json["source"], "web_form");
+}
+
+/// Opted-out customers still get utility texts such as "Reply YES to
+/// confirm your appointment": their YES must not undo the opt-out. An
+/// account that wants YES as an opt-in adds it, knowingly.
+#[test]
+fn yes_does_not_erase_an_opt_out() {
+    let (store, _) = store();
+    let from = sender();
+    store.inbound(&from, &ch_a(), "STOP").unwrap();
+    let yes = store.inbound(&from, &ch_a(), "YES").unwrap();
+    assert_eq!((yes.action, yes.changes.len()), (InboundAction::None, 0));
+    assert_eq!(
+        store.check(&from, &marketing(ch_a())).unwrap(),
+        Some(SkipReason::OptedOut)
+    );
+    store
+        .set_keywords(Keywords::default().add_opt_in("YES"))
+        .unwrap();
+    assert_eq!(
+        store.inbound(&from, &ch_a(), "YES").unwrap().action,
+        InboundAction::OptIn
+    );
+}
+
+/// A reply that may be a revocation gets one clarification question per
+/// sender and channel; marketing to them stops there until they answer
+/// (47 CFR 64.1200(a)(12)); STOP makes it an opt-out, START lifts it.
+#[test]
+fn a_clarification_is_asked_once_and_suppresses_until_answered() {
+    let (store, _) = store();
+    let from = sender();
+    let first = store.inbound(&from, &ch_a(), "remove me").unwrap();
+    assert_eq!(first.action, InboundAction::Clarify);
+    assert_eq!(
+        first.reply.as_deref(),
+        Some(Language::English.clarify_reply())
+    );
+    assert!(first.changes.is_empty());
+    assert!(store.history(..).is_empty(), "nothing recorded as an opt-out");
+    assert!(store.is_clarifying(&from, &ch_a()));
+    // Marketing on that channel (and on no named channel) is suppressed;
+    // another channel and utility traffic are not.
+    assert_eq!(
+        store.check(&from, &marketing(ch_a())).unwrap(),
+        Some(SkipReason::OptedOut)
+    );
+    assert_eq!(
+        store.check(&from, &Dispatch::new(Category::Marketing)).unwrap(),
+        Some(SkipReason::OptedOut)
+    );
+    assert_eq!(store.check(&from, &marketing(ch_b())).unwrap(), None);
+    assert_eq!(
+        store
+            .check(&from, &Dispatch::new(Category::Utility).channel(ch_a()))
+            .unwrap(),
+        None
+    );
+    // Asked once: another unclear message, or an unrelated one, gets no
+    // second question and lifts nothing.
+    let again = store.inbound(&from, &ch_a(), "leave me alone").unwrap();
+    assert_eq!((again.action, again.reply), (InboundAction::Clarify, None));
+    assert_eq!(
+        store.inbound(&from, &ch_a(), "what?").unwrap().action,
+        InboundAction::None
+    );
+    assert!(store.is_clarifying(&from, &ch_a()));
+    // START answers it: they want to keep receiving messages.
+    let start = store.inbound(&from, &ch_a(), "START").unwrap();
+    assert_eq!(start.action, InboundAction::OptIn);
+    assert_eq!(start.reply.as_deref(), Some(Language::English.opt_in_reply()));
+    assert!(!store.is_clarifying(&from, &ch_a()));
+    assert_eq!(store.check(&from, &marketing(ch_a())).unwrap(), None);
+    // A new unclear message is asked about again; STOP then opts out.
+    assert!(store.inbound(&from, &ch_a(), "remove me").unwrap().reply.is_some());
+    let stop = store.inbound(&from, &ch_a(), "STOP").unwrap();
+    assert_eq!(stop.changes.len(), 1);
+    assert!(!store.is_clarifying(&from, &ch_a()));
+    assert_eq!(
+        store.check(&from, &marketing(ch_a())).unwrap(),
+        Some(SkipReason::OptedOut)
+    );
+    // Someone already opted out is not asked.
+    let asked = store.inbound(&from, &ch_a(), "remove me").unwrap();
+    assert_eq!((asked.action, asked.reply), (InboundAction::Clarify, None));
+}
+
+/// The clarification question is configurable per account, channel and
+/// language.
+#[test]
+fn clarification_replies_per_language_and_account() {
+    let store = Store::new();
+    let from = sender();
+    store
+        .set_channel_keywords(
+            &ch_b(),
+            Keywords::default()
+                .languages([Language::Spanish])
+                .clarify_reply("¿Quieres darte de baja? Responde BAJA."),
+        )
+        .unwrap();
+    let es = store.inbound(&from, &ch_b(), "No me molesten más").unwrap();
+    assert_eq!(es.action, InboundAction::Clarify);
+    assert_eq!(es.reply.as_deref(), Some("¿Quieres darte de baja? Responde BAJA."));
+    let fr = store.inbound(&from, &ch_a(), "Laissez-moi tranquille").unwrap();
+    assert_eq!(fr.action, InboundAction::Clarify);
+    assert_eq!(fr.reply.as_deref(), Some(Language::French.clarify_reply()));
+}
+
+/// On a channel that enforces account-level opt-outs, a pending
+/// clarification suppresses marketing account-wide, as a STOP would.
+#[test]
+fn a_clarification_on_an_enforcing_channel_is_account_wide() {
+    let (store, _) = store();
+    store
+        .set_keyword_scope(&ch_a(), KeywordScope::Account)
+        .unwrap();
+    let from = sender();
+    store.inbound(&from, &ch_a(), "remove me").unwrap();
+    assert_eq!(
+        store.check(&from, &marketing(ch_b())).unwrap(),
+        Some(SkipReason::OptedOut)
+    );
+    store.inbound(&from, &ch_a(), "START").unwrap();
+    assert_eq!(store.check(&from, &marketing(ch_b())).unwrap(), None);
+}
+
+/// Exact-keyword matching (carriers' filters) stays available: sentences
+/// are then ordinary messages.
+#[test]
+fn exact_matching_is_an_option() {
+    let store = Store::new();
+    store
+        .set_keywords(Keywords::default().matching(KeywordMatch::WholeMessage))
+        .unwrap();
+    let from = sender();
+    for text in ["Please stop", "remove me", "Stop texting me"] {
+        assert_eq!(
+            store.inbound(&from, &ch_a(), text).unwrap().action,
+            InboundAction::None,
+            "{text}"
+        );
+    }
+    assert_eq!(
+        store.inbound(&from, &ch_a(), "STOP").unwrap().action,
+        InboundAction::OptOut
+    );
+}
+
+/// At least 150 labelled messages in five languages — opt-out, clarify,
+/// none, opt-in and help — each with the source of its label
+/// (`tests/data/revocation_messages.tsv`), handled end to end by a store.
+#[test]
+fn labelled_revocation_messages() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/revocation_messages.tsv");
+    let table = std::fs::read_to_string(path).unwrap();
+    let mut rows = 0;
+    let mut wrong = Vec::new();
+    for line in table.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let [message, label, language, source] = cols[..] else {
+            panic!("malformed row {line:?}");
+        };
+        assert!(!source.trim().is_empty(), "{message:?} has no source");
+        assert!(["en", "es", "fr", "pt", "de"].contains(&language), "{line}");
+        rows += 1;
+        let store = Store::new();
+        let from = sender();
+        if label == "opt-in" {
+            store.inbound(&from, &ch_a(), "STOP").unwrap();
+        }
+        let out = store.inbound(&from, &ch_a(), message).unwrap();
+        let got = match out.action {
+            InboundAction::OptOut if !out.changes.is_empty() => "opt-out",
+            InboundAction::OptIn => "opt-in",
+            InboundAction::Help => "help",
+            InboundAction::Clarify if out.reply.is_some() => "clarify",
+            InboundAction::None => "none",
+            other => panic!("{message:?}: {other:?} with {:?}", out.reply),
+        };
+        if got != label {
+            wrong.push(format!("{message:?}: {got}, labelled {label} ({source})"));
+        }
+    }
+    assert!(rows >= 150, "only {rows} rows");
+    assert!(wrong.is_empty(), "{} of {rows} wrong:\n{}", wrong.len(), wrong.join("\n"));
 }
