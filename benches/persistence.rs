@@ -10,7 +10,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use optout::{Address, AddressId, DurableOptions, DurableStore, Normalizer, Store};
+use optout::{Address, AddressId, Normalizer, Store};
 use optout::address::Region;
 use optout::exchange::Import;
 use optout::model::Source;
@@ -105,9 +105,10 @@ fn journal(c: &mut Criterion) {
         ),
     ] {
         let dir = tempfile::tempdir().unwrap();
-        let (store, _) =
-            DurableStore::open_with(dir.path(), DurableOptions::new().durability(durability))
-                .unwrap();
+        let store = Store::builder()
+            .durability(durability)
+            .open(dir.path())
+            .unwrap();
         let mut i = 0usize;
         group.bench_function(name, |b| {
             b.iter(|| {

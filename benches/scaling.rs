@@ -10,8 +10,8 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use optout::{AddressId, ChannelId, Dispatch, Normalizer, Store};
-use optout::model::Category;
+use optout::model::{Category, Channel};
+use optout::{AddressId, Dispatch, Normalizer, Store};
 use optout::store::{Edit, ListSettings};
 
 fn ids(n: u64, seed: u64) -> Vec<AddressId> {
@@ -55,7 +55,7 @@ fn lists(c: &mut Criterion) {
                         )
                         .unwrap();
                 }
-                black_box(store.keyword_matcher(optout::ChannelId::new(1)).len())
+                black_box(store.keyword_matcher(&Channel::new("sms1").unwrap()).len())
             })
         });
         let store = Store::new();
@@ -124,10 +124,11 @@ fn keywords(c: &mut Criterion) {
                 .unwrap();
         }
         let text = format!("stop{}", n / 2);
+        let sms = Channel::new("sms1").unwrap();
         group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
             b.iter(|| {
-                let stop = store.inbound(&from, ChannelId::new(1), &text).unwrap();
-                let start = store.inbound(&from, ChannelId::new(1), "START").unwrap();
+                let stop = store.inbound(&from, &sms, &text).unwrap();
+                let start = store.inbound(&from, &sms, "START").unwrap();
                 black_box((stop.changes.len(), start.changes.len()))
             })
         });

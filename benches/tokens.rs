@@ -6,16 +6,22 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use optout::{AddressId, ChannelId};
-use optout::model::{ListId, Timestamp};
+use optout::model::{Channel, ListId, Timestamp};
 use optout::unsubscribe::{UnsubscribeKeys, UnsubscribeToken};
+use optout::{Normalizer, Store};
 
 fn bench(c: &mut Criterion) {
     let keys = UnsubscribeKeys::new(1, &[7u8; 32]).unwrap();
+    let store = Store::new();
+    let n = Normalizer::default();
+    let news = Channel::new("news@example.com").unwrap();
     let tokens: Vec<UnsubscribeToken> = (0..1024u32)
         .map(|i| {
-            UnsubscribeToken::new(AddressId::from_email_index(i * 7919), ListId::new(i % 3))
-                .channel(ChannelId::new(101))
+            let who = n.address(&format!("person{i}@example.com")).unwrap();
+            store
+                .unsubscribe_token(&who, ListId::SYSTEM)
+                .unwrap()
+                .channel(news.clone())
                 .expires(Timestamp::from_unix_secs(2_000_000_000))
         })
         .collect();

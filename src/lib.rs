@@ -219,6 +219,7 @@ pub use roaring;
 #[doc(hidden)]
 pub mod fuzzing {
     pub use crate::address::fuzzing::phone_paths;
+    pub use crate::persist::journal_fuzzing::replay_journal;
 }
 
 /// The README's examples, run as doctests.

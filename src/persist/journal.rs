@@ -456,57 +456,26 @@ impl Log for Journal {
             // the next file was created only after a snapshot held every
             // acknowledged record.
             let limit = files.get(i + 1).map(|n| n.start);
-            let mut pos = HEADER;
-            let mut expect = f.start + 1;
-            let mut last_seq = f.start;
-            loop {
-                let read = read_record(&f.data, pos).map_err(|e| name_file(e, &f.path))?;
-                let record = match read {
-                    Read::End => break,
-                    Read::Torn if is_last => {
-                        self.torn = (f.data.len() - pos) as u64;
-                        break;
-                    }
-                    Read::Torn if limit.is_some_and(|l| last_seq >= l) => break,
-                    Read::Torn => {
-                        return Err(name_file(
-                            Error::corrupt(WHAT, pos as u64, "a record is cut short"),
-                            &f.path,
-                        ));
-                    }
-                    Read::Record(r) => r,
-                };
-                if limit.is_some_and(|l| record.seq > l) {
-                    break;
-                }
-                if record.seq != expect {
-                    return Err(name_file(
-                        Error::corrupt(
-                            WHAT,
-                            pos as u64,
-                            format!("record {} where {expect} was due", record.seq),
-                        ),
-                        &f.path,
-                    ));
-                }
-                expect += 1;
-                last_seq = record.seq;
-                if record.seq == cur + 1 {
-                    visit(record.seq, record.payload)?;
-                    cur = record.seq;
-                } else if record.seq > cur + 1 {
+            let scan = scan(&f.data, f.start, is_last, limit).map_err(|e| name_file(e, &f.path))?;
+            if is_last {
+                self.torn = scan.torn;
+            }
+            for &(seq, payload) in &scan.records {
+                if seq == cur + 1 {
+                    visit(seq, payload)?;
+                    cur = seq;
+                } else if seq > cur + 1 {
                     return Err(ErrorKind::Gap {
                         what: f.path.display().to_string(),
                         expected: cur,
-                        found: record.seq - 1,
+                        found: seq - 1,
                     }
                     .into());
                 }
-                pos = record.end;
             }
             if is_last {
-                last_good = Some((pos as u64, last_seq));
-            } else if last_seq <= after {
+                last_good = Some((scan.good as u64, scan.last));
+            } else if scan.last <= after {
                 covered.push(f.path.clone());
             }
         }
@@ -675,6 +644,59 @@ impl Log for Journal {
     }
 }
 
+/// What reading one journal file found.
+pub(crate) struct Scan<'a> {
+    /// Its records, numbered consecutively from the file's start.
+    pub(crate) records: Vec<(u64, &'a [u8])>,
+    /// The length of the good part of the file.
+    pub(crate) good: usize,
+    /// The number of the last record kept (the file's start if none).
+    pub(crate) last: u64,
+    /// Bytes of a torn last record.
+    pub(crate) torn: u64,
+}
+
+/// Reads a version-2 journal file that starts after record `start`. Only
+/// the last file may end in a torn record; records past `limit` (the next
+/// file's start) are leftovers of writes reported as failed and are not
+/// kept.
+pub(crate) fn scan(data: &[u8], start: u64, is_last: bool, limit: Option<u64>) -> Result<Scan<'_>, Error> {
+    let mut out = Scan {
+        records: Vec::new(),
+        good: HEADER,
+        last: start,
+        torn: 0,
+    };
+    let mut pos = HEADER;
+    loop {
+        let record = match read_record(data, pos)? {
+            Read::End => break,
+            Read::Torn if is_last => {
+                out.torn = (data.len() - pos) as u64;
+                break;
+            }
+            Read::Torn if limit.is_some_and(|l| out.last >= l) => break,
+            Read::Torn => return Err(Error::corrupt(WHAT, pos as u64, "a record is cut short")),
+            Read::Record(r) => r,
+        };
+        if limit.is_some_and(|l| record.seq > l) {
+            break;
+        }
+        if record.seq != out.last + 1 {
+            return Err(Error::corrupt(
+                WHAT,
+                pos as u64,
+                format!("record {} where {} was due", record.seq, out.last + 1),
+            ));
+        }
+        out.records.push((record.seq, record.payload));
+        out.last = record.seq;
+        pos = record.end;
+        out.good = pos;
+    }
+    Ok(out)
+}
+
 fn name_file(e: Error, path: &Path) -> Error {
     match e.into_kind() {
         ErrorKind::Corrupt {
@@ -739,4 +761,27 @@ pub(crate) fn legacy_records(data: &[u8]) -> Result<(Option<u64>, Vec<&[u8]>, u6
         pos += end;
     }
     Ok((Some(generation), records, 0))
+}
+
+#[cfg(fuzzing)]
+pub(crate) mod fuzzing {
+    use super::{Error, Log, check_header, scan};
+    use crate::Store;
+    use crate::persist::MemoryLog;
+
+    /// Replays the bytes of a journal file that starts at record 0 onto a
+    /// fresh store; returns the store, the good prefix length and the
+    /// records replayed.
+    pub fn replay_journal(data: &[u8]) -> Result<(Store, usize, u64), Error> {
+        if !check_header(data, 0)? {
+            return Ok((Store::new(), 0, 0));
+        }
+        let scanned = scan(data, 0, true, None)?;
+        let mut log = MemoryLog::new();
+        for (seq, record) in &scanned.records {
+            log.append(*seq, record)?;
+        }
+        let store = Store::builder().log(log).build()?;
+        Ok((store, scanned.good, scanned.records.len() as u64))
+    }
 }

@@ -16,6 +16,8 @@ mod fault_tests;
 
 pub use journal::{Durability, Journal};
 pub(crate) use journal::legacy_records;
+#[cfg(fuzzing)]
+pub(crate) use journal::fuzzing as journal_fuzzing;
 pub use log::{Appended, Checkpoint, Log, MemoryLog};
 
 /// What opening a store found.
