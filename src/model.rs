@@ -44,9 +44,14 @@ pub const MAX_CHANNEL_CHARS: usize = 100;
 /// # }
 /// ```
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-#[cfg_attr(feature = "serde", serde(transparent))]
 pub struct Channel(Arc<str>);
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Channel {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
 
 impl Channel {
     /// A channel by name.

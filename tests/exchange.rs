@@ -234,3 +234,103 @@ fn hashed_suppression_round_trip() {
     let (_, rejected) = HashedList::read("zz\n\nABCDEF\n".as_bytes(), Digest::Md5).unwrap();
     assert_eq!(rejected.iter().map(|r| r.line).collect::<Vec<_>>(), [1, 3]);
 }
+
+/// Cells a spreadsheet would run as formulas are neutralized on export
+/// (OWASP CSV injection) and restored on import: export → import stays
+/// the identity. Canonical E.164 numbers are left alone.
+#[test]
+fn exports_are_safe_to_open_in_a_spreadsheet() {
+    let store = Store::new();
+    let evil = store
+        .create_list(ListSettings::new("=HYPERLINK(\"http://x\")"))
+        .unwrap();
+    let at = store.create_list(ListSettings::new("@SUM(A1)")).unwrap();
+    let quote = store.create_list(ListSettings::new("'quoted")).unwrap();
+    let minus = Channel::new("-2+3").unwrap();
+    let plus = Channel::new("+14155550100").unwrap();
+    store.opt_out(&addr("+14155550101"), &Edit::new().list(evil)).unwrap();
+    store
+        .opt_out(&addr("ann@example.com"), &Edit::new().list(at).scope(Scope::Channel(minus)))
+        .unwrap();
+    store
+        .opt_out(&addr("+14155550102"), &Edit::new().list(quote).scope(Scope::Channel(plus)))
+        .unwrap();
+    let mut out = Vec::new();
+    store.export_csv(&mut out, &Export::all()).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let cells: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .flat_map(|l| l.split(','))
+        .collect();
+    for cell in &cells {
+        let cell = cell.trim_matches('"');
+        let risky = cell.starts_with(['=', '-', '@', '\t', '\r'])
+            || (cell.starts_with('+') && !cell[1..].bytes().all(|b| b.is_ascii_digit()));
+        assert!(!risky, "{cell:?} would run as a formula:\n{text}");
+    }
+    assert!(text.contains("+14155550101,\"'=HYPERLINK"), "{text}");
+    assert!(text.contains("'-2+3"), "{text}");
+    assert!(text.contains(",+14155550100,"), "E.164 stays as it is: {text}");
+    assert!(text.contains("''quoted"), "{text}");
+
+    let copy = Store::new();
+    for name in ["=HYPERLINK(\"http://x\")", "@SUM(A1)", "'quoted"] {
+        copy.create_list(ListSettings::new(name)).unwrap();
+    }
+    let report = copy
+        .import(text.as_bytes(), &Normalizer::default(), &Import::new())
+        .unwrap();
+    assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    let mut again = Vec::new();
+    copy.export_csv(&mut again, &Export::all()).unwrap();
+    assert_eq!(String::from_utf8(again).unwrap(), text);
+}
+
+/// An export with both a postal `Address` and an `Email Address` column
+/// (Mailchimp's) imports the emails, and says which column it used.
+#[test]
+fn email_and_phone_columns_win_over_a_bare_address() {
+    let store = Store::new();
+    let file = "Address,Email Address,Phone\n\"1 Main St, Springfield\",Ann@Example.com,\n";
+    let report = store
+        .import(file.as_bytes(), &us(), &Import::new())
+        .unwrap();
+    assert_eq!(report.address_column.as_deref(), Some("Email Address"));
+    assert_eq!(report.applied, 1, "{:?}", report.rejected);
+    let phones = "Address,Mobile\n1 Main St,(415) 555-0123\n";
+    let report = store
+        .import(phones.as_bytes(), &us(), &Import::new())
+        .unwrap();
+    assert_eq!(report.address_column.as_deref(), Some("Mobile"));
+    assert_eq!(report.applied, 1);
+    let bare = "\u{feff}address\n+14155550199\n";
+    let report = store.import(bare.as_bytes(), &us(), &Import::new()).unwrap();
+    assert_eq!(report.address_column.as_deref(), Some("address"));
+}
+
+/// Channels named any way users name them survive export → import.
+#[test]
+fn channel_names_survive_export_and_import() {
+    let store = Store::new();
+    let names = ["sms1", "+14155550100", "news@example.com", "106540352242922", "WhatsApp EU"];
+    for (i, name) in names.iter().enumerate() {
+        store
+            .opt_out(
+                &addr(&format!("+1415555{:04}", i)),
+                &Edit::new().scope(Scope::Channel(Channel::new(name).unwrap())),
+            )
+            .unwrap();
+    }
+    let mut out = Vec::new();
+    store.export_csv(&mut out, &Export::all()).unwrap();
+    let copy = Store::new();
+    copy.import(out.as_slice(), &us(), &Import::new()).unwrap();
+    for (i, name) in names.iter().enumerate() {
+        assert!(copy.contains(
+            ListId::SYSTEM,
+            &Scope::Channel(Channel::new(name).unwrap()),
+            &addr(&format!("+1415555{:04}", i))
+        ));
+    }
+}

@@ -662,3 +662,132 @@ fn a_deleted_list_stops_only_marketing_sends() {
         Err(ErrorKind::UnknownList(_))
     ));
 }
+
+/// A send that names no channel cannot tell which channel's opt-outs
+/// apply, so all of them do (fail closed). Today's main found a person who
+/// had sent STOP on one channel sendable by such a send.
+#[test]
+fn a_send_naming_no_channel_honours_every_channel() {
+    let n = us();
+    let store = Store::new();
+    let ann = addr(&n, "(415) 555-0001");
+    let sms = Channel::new("sms1").unwrap();
+    store.inbound(&ann, &sms, "STOP").unwrap();
+    let any = Dispatch::new(Category::Marketing);
+    assert_eq!(store.check(&ann, &any).unwrap(), Some(SkipReason::OptedOut));
+    let split = store.compile(&any).unwrap().split(&n, &["(415) 555-0001"]);
+    assert_eq!(split.report().opted_out, 1);
+    // Named channels keep their scopes.
+    assert_eq!(store.check(&ann, &marketing(ch_b())).unwrap(), None);
+    assert_eq!(
+        store.check(&ann, &marketing(sms)).unwrap(),
+        Some(SkipReason::OptedOut)
+    );
+}
+
+/// The store owns its email alias policy: whatever normalizer records an
+/// opt-out or checks a send, every spelling the policy treats as one
+/// person is suppressed. Today's main missed a Fold-recorded opt-out on a
+/// Keep send, and the reverse.
+#[test]
+fn the_store_owns_email_alias_folding() {
+    use optout::address::EmailAliases;
+    let keep = Normalizer::default();
+    let fold = Normalizer::builder()
+        .email_aliases(EmailAliases::Fold)
+        .build();
+    let send = Dispatch::new(Category::Marketing);
+    for (record_with, send_with) in [(&fold, &keep), (&keep, &fold), (&keep, &keep)] {
+        let store = Store::builder()
+            .email_aliases(EmailAliases::Fold)
+            .build()
+            .unwrap();
+        store
+            .opt_out(&addr(record_with, "J.Doe+news@gmail.com"), &Edit::new())
+            .unwrap();
+        for spelling in ["jdoe@gmail.com", "j.d.o.e+x@googlemail.com", "J.DOE@GMAIL.COM"] {
+            let a = addr(send_with, spelling);
+            assert_eq!(store.check(&a, &send).unwrap(), Some(SkipReason::OptedOut), "{spelling}");
+            assert_eq!(store.compile(&send).unwrap().check(&a), Some(SkipReason::OptedOut));
+        }
+        let split = store.compile(&send).unwrap().split(
+            send_with,
+            &["jdoe@gmail.com", "ann@example.com", "Ann@Example.com"],
+        );
+        assert_eq!(split.report().to_string(), "1 sendable, 2 skipped (1 opted-out, 1 duplicate)");
+    }
+    // Keeping aliases apart, a folded address still names the mailbox it
+    // was folded from.
+    let store = Store::new();
+    store
+        .opt_out(&addr(&fold, "J.Doe+news@gmail.com"), &Edit::new())
+        .unwrap();
+    assert_eq!(
+        store.check(&addr(&keep, "j.doe+news@gmail.com"), &send).unwrap(),
+        Some(SkipReason::OptedOut)
+    );
+    assert_eq!(store.check(&addr(&keep, "jdoe@gmail.com"), &send).unwrap(), None);
+    // Sends that fold see the two as one person; the store does not.
+    let split = store
+        .compile(&send)
+        .unwrap()
+        .split(&fold, &["jdoe@gmail.com", "j.doe@gmail.com"]);
+    assert_eq!(split.report().to_string(), "2 sendable, 0 skipped");
+}
+
+/// Deleting a list leaves a history record of every address it removed
+/// (today's main dropped them without a trace) and re-enables nobody still
+/// on another list.
+#[test]
+fn deleting_a_list_keeps_a_record_of_every_address() {
+    use optout::model::Action;
+    let n = us();
+    let store = Store::new();
+    let promo = store.create_list(ListSettings::new("Promotions")).unwrap();
+    let people: Vec<Address> = (0..5).map(|i| addr(&n, &phone(i))).collect();
+    store.opt_out_many(&people[..3], &Edit::new().list(promo)).unwrap();
+    store
+        .opt_out(&people[3], &Edit::new().list(promo).scope(Scope::Channel(ch_a())))
+        .unwrap();
+    store.opt_out(&people[0], &Edit::new()).unwrap();
+    assert_eq!(store.delete_list(promo).unwrap(), 4);
+    let deleted: Vec<_> = store
+        .history(..)
+        .into_iter()
+        .filter(|c| c.action == Action::ListDeleted)
+        .collect();
+    assert_eq!(deleted.len(), 4);
+    assert!(deleted.iter().all(|c| c.list == Some(promo)));
+    let ids: Vec<u64> = deleted.iter().map(|c| c.address.get()).collect();
+    for p in &people[..4] {
+        assert!(ids.contains(&p.phone_id().unwrap().get()));
+    }
+    assert!(deleted.iter().any(|c| c.scope == Scope::Channel(ch_a())));
+    // Still on the system list: still suppressed.
+    let send = Dispatch::new(Category::Marketing);
+    assert_eq!(store.check(&people[0], &send).unwrap(), Some(SkipReason::OptedOut));
+    assert_eq!(store.check(&people[1], &send).unwrap(), None);
+    // The record survives a save and load.
+    let mut bytes = Vec::new();
+    store.save(&mut bytes).unwrap();
+    assert_eq!(Store::load(bytes.as_slice()).unwrap().history(..), store.history(..));
+}
+
+/// The batch filter never treats an oversized batch as empty: every id of
+/// a long audience gets its verdict, past any internal batch size.
+#[test]
+fn every_id_of_a_long_audience_is_checked() {
+    let store = Store::new();
+    let ids: Vec<AddressId> = (0..10_000u64)
+        .filter_map(|i| AddressId::new(14_150_000_000 + i))
+        .collect();
+    store.opt_out_ids(&ids, &Edit::new()).unwrap();
+    let suppression = store.compile(&Dispatch::new(Category::Marketing)).unwrap();
+    let split = suppression.split_ids(&ids);
+    assert_eq!(split.report().opted_out, 10_000);
+    let addresses: Vec<Address> = ids
+        .iter()
+        .map(|id| Address::Phone(optout::address::Phone::from_id(*id).unwrap()))
+        .collect();
+    assert_eq!(suppression.split_addresses(&addresses).report().opted_out, 10_000);
+}

@@ -93,8 +93,7 @@ fn counts() -> Vec<(Kind, u64)> {
         assert!(run(&store, step), "{step:?} fails without faults");
     }
     drop(store);
-    let counts = plan.lock().unwrap().counts.clone();
-    counts
+    plan.lock().unwrap().counts.clone()
 }
 
 #[test]

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::disk::{self, Disk, DiskFile, OsDisk};
-use super::log::{Appended, Checkpoint, Log};
+use super::log::{Appended, Checkpoint, Log, Visitor};
 use crate::error::{Error, ErrorKind};
 
 const MAGIC: &[u8; 8] = b"OPTOUTJL";
@@ -424,7 +424,7 @@ impl Log for Journal {
     fn read(
         &mut self,
         after: u64,
-        visit: &mut dyn FnMut(u64, &[u8]) -> Result<(), Error>,
+        visit: &mut Visitor<'_>,
     ) -> Result<(), Error> {
         if self.found.is_empty() {
             if self.current.is_none() {
@@ -708,15 +708,23 @@ fn name_file(e: Error, path: &Path) -> Error {
     }
 }
 
-/// Splits a version-1 journal into its generation and record payloads,
-/// and the number of torn bytes at its end.
-pub(crate) fn legacy_records(data: &[u8]) -> Result<(Option<u64>, Vec<&[u8]>, u64), Error> {
+/// A version-1 journal: its generation (`None` when its header was torn),
+/// its record payloads, and the bytes of a torn record at its end.
+pub(crate) struct LegacyFile<'a> {
+    pub(crate) generation: Option<u64>,
+    pub(crate) records: Vec<&'a [u8]>,
+    #[allow(dead_code)] // reported by version 1, cut by the migration
+    pub(crate) torn: u64,
+}
+
+/// Reads a version-1 journal.
+pub(crate) fn legacy_records(data: &[u8]) -> Result<LegacyFile<'_>, Error> {
     const V1_HEADER: usize = 20;
     if data.len() < V1_HEADER {
         return if data.iter().all(|&b| b == 0)
             || MAGIC.starts_with(data.get(..data.len().min(8)).unwrap_or(&[]))
         {
-            Ok((None, Vec::new(), data.len() as u64))
+            Ok(LegacyFile { generation: None, records: Vec::new(), torn: data.len() as u64 })
         } else {
             Err(ErrorKind::Foreign { what: WHAT }.into())
         };
@@ -741,7 +749,7 @@ pub(crate) fn legacy_records(data: &[u8]) -> Result<(Option<u64>, Vec<&[u8]>, u6
     while pos < data.len() {
         let rest = data.get(pos..).unwrap_or(&[]);
         if rest.len() < RECORD_HEADER || rest.iter().all(|&b| b == 0) {
-            return Ok((Some(generation), records, rest.len() as u64));
+            return Ok(LegacyFile { generation: Some(generation), records, torn: rest.len() as u64 });
         }
         let (len, check, crc) = (word(rest, 0), word(rest, 4), word(rest, 8));
         if len != !check {
@@ -749,18 +757,22 @@ pub(crate) fn legacy_records(data: &[u8]) -> Result<(Option<u64>, Vec<&[u8]>, u6
         }
         let end = RECORD_HEADER + len as usize;
         let Some(payload) = rest.get(RECORD_HEADER..end) else {
-            return Ok((Some(generation), records, rest.len() as u64));
+            return Ok(LegacyFile { generation: Some(generation), records, torn: rest.len() as u64 });
         };
         if crc32fast::hash(payload) != crc {
             if end == rest.len() {
-                return Ok((Some(generation), records, rest.len() as u64));
+                return Ok(LegacyFile { generation: Some(generation), records, torn: rest.len() as u64 });
             }
             return Err(Error::corrupt(WHAT, pos as u64, "record checksum mismatch"));
         }
         records.push(payload);
         pos += end;
     }
-    Ok((Some(generation), records, 0))
+    Ok(LegacyFile {
+        generation: Some(generation),
+        records,
+        torn: 0,
+    })
 }
 
 #[cfg(fuzzing)]

@@ -4,6 +4,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::error::Error;
 
+/// The callback [`Log::read`] hands records to: their number and bytes.
+pub type Visitor<'a> = dyn FnMut(u64, &[u8]) -> Result<(), Error> + 'a;
+
 /// Where a store's operations go: an ordered log of records, each one
 /// encoded operation with a sequence number (1, 2, 3, … without gaps), and
 /// checkpoints (the store's snapshot after some record).
@@ -26,7 +29,7 @@ use crate::error::Error;
 ///
 /// ```
 /// use optout::Store;
-/// use optout::persist::{Appended, Checkpoint, Log, MemoryLog};
+/// use optout::persist::{Appended, Checkpoint, Log, MemoryLog, Visitor};
 ///
 /// struct Counting(MemoryLog, u64);
 ///
@@ -34,7 +37,7 @@ use crate::error::Error;
 ///     fn load_checkpoint(&mut self) -> optout::Result<Option<Checkpoint>> {
 ///         self.0.load_checkpoint()
 ///     }
-///     fn read(&mut self, after: u64, visit: &mut dyn FnMut(u64, &[u8]) -> optout::Result<()>) -> optout::Result<()> {
+///     fn read(&mut self, after: u64, visit: &mut Visitor<'_>) -> optout::Result<()> {
 ///         self.0.read(after, visit)
 ///     }
 ///     fn append(&mut self, seq: u64, record: &[u8]) -> optout::Result<Appended> {
@@ -72,7 +75,7 @@ pub trait Log: Send {
     fn read(
         &mut self,
         after: u64,
-        visit: &mut dyn FnMut(u64, &[u8]) -> Result<(), Error>,
+        visit: &mut Visitor<'_>,
     ) -> Result<(), Error>;
 
     /// Appends the record numbered `seq`, the one after the last record
@@ -244,7 +247,7 @@ impl Log for MemoryLog {
     fn read(
         &mut self,
         after: u64,
-        visit: &mut dyn FnMut(u64, &[u8]) -> Result<(), Error>,
+        visit: &mut Visitor<'_>,
     ) -> Result<(), Error> {
         // Copy out, so that visiting never holds the log's lock.
         let (base, records) = {

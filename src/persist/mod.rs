@@ -18,7 +18,7 @@ pub use journal::{Durability, Journal};
 pub(crate) use journal::legacy_records;
 #[cfg(fuzzing)]
 pub(crate) use journal::fuzzing as journal_fuzzing;
-pub use log::{Appended, Checkpoint, Log, MemoryLog};
+pub use log::{Appended, Checkpoint, Log, MemoryLog, Visitor};
 
 /// What opening a store found.
 ///

@@ -32,13 +32,13 @@ impl Migration {
         }
         let mut files = Vec::with_capacity(legacy.len());
         for (path, data) in legacy {
-            let (generation, records, _torn) = legacy_records(&data).map_err(|e| {
+            let file = legacy_records(&data).map_err(|e| {
                 Error::corrupt(WHAT, 0, format!("{}: {e}", path.display()))
             })?;
             files.push((
                 path,
-                generation,
-                records.into_iter().map(<[u8]>::to_vec).collect(),
+                file.generation,
+                file.records.into_iter().map(<[u8]>::to_vec).collect(),
             ));
         }
         Ok(Some(Migration { files }))
