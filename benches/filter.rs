@@ -14,10 +14,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use optout::{AddressId, Dispatch, Normalizer, Store, Suppression};
 use optout::address::Region;
 use optout::model::Category;
 use optout::store::Edit;
+use optout::{AddressId, Dispatch, Normalizer, Store, Suppression};
 use rayon::prelude::*;
 use roaring::RoaringTreemap;
 
@@ -181,7 +181,8 @@ fn pools() -> Vec<(usize, rayon::ThreadPool)> {
 fn filter(c: &mut Criterion) {
     memory_report();
     let normalizer = Normalizer::new(Region::new("US").unwrap());
-    let send = Dispatch::new(Category::Marketing).channel(optout::model::Channel::new("sms1").unwrap());
+    let send =
+        Dispatch::new(Category::Marketing).channel(optout::model::Channel::new("sms1").unwrap());
     let pools = pools();
     for (_, pool) in &pools {
         pool.install(|| normalizer.warm_up());

@@ -10,12 +10,12 @@ use std::io::Write;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use optout::{Address, AddressId, Normalizer, Store};
 use optout::address::Region;
 use optout::exchange::Import;
 use optout::model::Source;
 use optout::persist::Durability;
 use optout::store::Edit;
+use optout::{Address, AddressId, Normalizer, Store};
 
 mod common;
 use common::Rng;

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use optout::model::{Category, Channel};
-use optout::{AddressId, Dispatch, Normalizer, Store};
 use optout::store::{Edit, ListSettings};
+use optout::{AddressId, Dispatch, Normalizer, Store};
 
 fn ids(n: u64, seed: u64) -> Vec<AddressId> {
     (0..n)

@@ -20,10 +20,10 @@
 use std::error::Error;
 use std::time::Instant;
 
-use optout::{AddressId, Dispatch, Normalizer, Store};
 use optout::address::Region;
 use optout::model::{Category, Channel, Scope, Source};
 use optout::store::{Edit, ListSettings};
+use optout::{AddressId, Dispatch, Normalizer, Store};
 
 /// Deterministic generator so every run sees the same data.
 struct Rng(u64);
@@ -261,7 +261,10 @@ fn populate(
     store.opt_out_ids(&ids(&|i| i % 20 == 3), &import)?;
     store.opt_out_ids(
         &ids(&|i| i % 50 == 7),
-        &import.clone().list(promotions).scope(Scope::Channel(sms.clone())),
+        &import
+            .clone()
+            .list(promotions)
+            .scope(Scope::Channel(sms.clone())),
     )?;
     store.opt_out_ids(&ids(&|i| i % 100 == 11), &import.clone().list(newsletter))?;
     for i in (0..people).filter(|i| i % 1000 == 5) {

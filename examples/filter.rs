@@ -86,7 +86,9 @@ fn parse_args() -> Result<Args, Box<dyn Error>> {
             "--blocked" => blocked = Some(PathBuf::from(value)),
             "--audience" => audience = Some(PathBuf::from(value)),
             "--category" => category = Some(value.parse::<Category>()?),
-            "--channel" => channel = Some(Channel::new(&value).map_err(|e| format!("--channel: {e}"))?),
+            "--channel" => {
+                channel = Some(Channel::new(&value).map_err(|e| format!("--channel: {e}"))?)
+            }
             "--lists" => {
                 lists = value
                     .split(',')

@@ -18,8 +18,8 @@ use std::io::{self, BufRead, BufWriter, Write};
 
 use std::collections::HashMap;
 
-use optout::{Address, AddressId, Normalizer};
 use optout::address::{Region, Strictness};
+use optout::{Address, AddressId, Normalizer};
 
 const CHUNK: usize = 64 * 1024;
 

@@ -8,11 +8,13 @@
 
 use std::error::Error;
 
-use optout::{Normalizer, Store};
 use optout::address::Region;
 use optout::model::ListId;
 use optout::store::ListSettings;
-use optout::unsubscribe::{Click, ONE_CLICK_BODY, unsubscribe_headers, Unsubscribed, UnsubscribeKeys};
+use optout::unsubscribe::{
+    Click, ONE_CLICK_BODY, UnsubscribeKeys, Unsubscribed, unsubscribe_headers,
+};
+use optout::{Normalizer, Store};
 
 fn main() -> Result<(), Box<dyn Error>> {
     let input = std::env::args()

@@ -247,7 +247,9 @@ pub enum ErrorKind {
     },
     /// Changes are missing: a journal or log does not follow on from the
     /// snapshot or the journal before it. Nothing was loaded or deleted.
-    #[error("{what} starts after change {found} but the store is at change {expected}: changes are missing")]
+    #[error(
+        "{what} starts after change {found} but the store is at change {expected}: changes are missing"
+    )]
     Gap {
         /// The file or log concerned.
         what: String,

@@ -308,9 +308,7 @@ pub(crate) fn escape(cell: &str) -> std::borrow::Cow<'_, str> {
 
 fn is_e164(cell: &str) -> bool {
     cell.strip_prefix('+').is_some_and(|d| {
-        (2..=19).contains(&d.len())
-            && d.bytes().all(|b| b.is_ascii_digit())
-            && !d.starts_with('0')
+        (2..=19).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()) && !d.starts_with('0')
     })
 }
 
@@ -437,7 +435,10 @@ impl Store {
                     }
                     let line = record.position().map_or(0, |p| p.line());
                     report.rows += 1;
-                    batch.push((line, record.iter().map(|f| unescape(f).to_owned()).collect()));
+                    batch.push((
+                        line,
+                        record.iter().map(|f| unescape(f).to_owned()).collect(),
+                    ));
                     if batch.len() >= import.batch {
                         flush(self, &mut batch, Some(&columns), &mut report)?;
                     }
@@ -495,14 +496,14 @@ impl Store {
                 };
             }
             if let Some(scope) = field(c.scope) {
-                pending.scope = if scope.eq_ignore_ascii_case("account") {
-                    Scope::Account
-                } else {
-                    Scope::Channel(
-                        Channel::new(scope)
-                            .map_err(|e| reject(format!("scope is not account or a channel: {e}")))?,
-                    )
-                };
+                pending.scope =
+                    if scope.eq_ignore_ascii_case("account") {
+                        Scope::Account
+                    } else {
+                        Scope::Channel(Channel::new(scope).map_err(|e| {
+                            reject(format!("scope is not account or a channel: {e}"))
+                        })?)
+                    };
             }
             if let Some(time) = field(c.time) {
                 pending.at = time

@@ -128,12 +128,7 @@ impl Store {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn inbound(
-        &self,
-        from: &Address,
-        channel: &Channel,
-        text: &str,
-    ) -> Result<Inbound, Error> {
+    pub fn inbound(&self, from: &Address, channel: &Channel, text: &str) -> Result<Inbound, Error> {
         self.inbound_at(from, channel, text, self.now())
     }
 
@@ -199,8 +194,7 @@ impl Store {
         text: &str,
         at: Timestamp,
     ) -> Result<Inbound, Error> {
-        let (mut inbound, applied) =
-            self.commit(|view| resolve(view, from, channel, text, at))?;
+        let (mut inbound, applied) = self.commit(|view| resolve(view, from, channel, text, at))?;
         inbound.changes = applied
             .changes
             .into_iter()
@@ -265,10 +259,7 @@ fn resolve(
             });
             let mut ops = Vec::new();
             if !already {
-                let edit = Edit::new()
-                    .list(list)
-                    .scope(here)
-                    .source(Source::Keyword);
+                let edit = Edit::new().list(list).scope(here).source(Source::Keyword);
                 ops.push(view.change(Action::OptOut, view.who([from]), 1, &edit, at)?);
             }
             answered(&mut ops);

@@ -536,7 +536,10 @@ mod tests {
         assert_eq!(Channel::new(" sms1\t").unwrap().as_str(), "sms1");
         assert!(Channel::new(&"x".repeat(100)).is_ok());
         assert!(Channel::new(&"x".repeat(101)).is_err());
-        assert!(Channel::new(&"é".repeat(100)).is_ok(), "characters, not bytes");
+        assert!(
+            Channel::new(&"é".repeat(100)).is_ok(),
+            "characters, not bytes"
+        );
         assert!(Channel::new("a\nb").is_err());
         assert!(Channel::new("ACCOUNT").is_err());
         assert!(Channel::new("accounts").is_ok());

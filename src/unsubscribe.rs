@@ -289,14 +289,16 @@ impl UnsubscribeToken {
         let list = ListId::new(u32::from_le_bytes(arr(take(4)?)?));
         let channel = if flags & 1 != 0 {
             let n = u16::from_le_bytes(arr(take(2)?)?);
-            let name = std::str::from_utf8(take(usize::from(n))?)
-                .map_err(|_| TokenRejected::Malformed)?;
+            let name =
+                std::str::from_utf8(take(usize::from(n))?).map_err(|_| TokenRejected::Malformed)?;
             Some(Channel::new(name).map_err(|_| TokenRejected::Malformed)?)
         } else {
             None
         };
         let expires = if flags & 2 != 0 {
-            Some(Timestamp::from_unix_millis(i64::from_le_bytes(arr(take(8)?)?)))
+            Some(Timestamp::from_unix_millis(i64::from_le_bytes(arr(take(
+                8,
+            )?)?)))
         } else {
             None
         };
@@ -926,7 +928,10 @@ impl Store {
                 return Ok((None, None));
             };
             let key = e.under(view.policy().email_aliases());
-            let op = view.lookup(address).is_none().then(|| Op::Intern(vec![key.clone()]));
+            let op = view
+                .lookup(address)
+                .is_none()
+                .then(|| Op::Intern(vec![key.clone()]));
             Ok((op, Some(key)))
         })?;
         let id = match &email {

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 
-use optout::{Address, Dispatch, Normalizer, Store};
 use optout::filter::SkipReason;
 use optout::model::{Category, ListId};
 use optout::store::{Edit, ListSettings};
+use optout::{Address, Dispatch, Normalizer, Store};
 
 /// One writer's script: opt-outs, opt-ins and a list deletion and
 /// re-creation, on addresses no other writer touches.
@@ -84,7 +84,8 @@ fn states(writer: usize, steps: &[Step]) -> Vec<Vec<Option<SkipReason>>> {
         .create_list(ListSettings::new(list_name(writer)))
         .unwrap();
     let verdicts = |store: &Store| -> Vec<Option<SkipReason>> {
-        let mut send = Dispatch::new(Category::Marketing).channel(optout::model::Channel::new("sms1").unwrap());
+        let mut send = Dispatch::new(Category::Marketing)
+            .channel(optout::model::Channel::new("sms1").unwrap());
         if let Some(l) = store.list_named(&list_name(writer)) {
             send = send.honour(l.id());
         }
@@ -153,7 +154,8 @@ fn filters_see_only_states_the_store_passed_through() {
                     let running = !done.load(Ordering::SeqCst);
                     // A send that honours every writer's list (those that
                     // exist when it is compiled).
-                    let mut send = Dispatch::new(Category::Marketing).channel(optout::model::Channel::new("sms1").unwrap());
+                    let mut send = Dispatch::new(Category::Marketing)
+                        .channel(optout::model::Channel::new("sms1").unwrap());
                     for w in 0..WRITERS {
                         if let Some(l) = store.list_named(&list_name(w)) {
                             send = send.honour(l.id());
@@ -205,7 +207,8 @@ fn filters_see_only_states_the_store_passed_through() {
     );
     // The final state is the last one of each script.
     for (w, states) in expected.iter().enumerate() {
-        let mut send = Dispatch::new(Category::Marketing).channel(optout::model::Channel::new("sms1").unwrap());
+        let mut send = Dispatch::new(Category::Marketing)
+            .channel(optout::model::Channel::new("sms1").unwrap());
         if let Some(l) = store.list_named(&list_name(w)) {
             send = send.honour(l.id());
         }

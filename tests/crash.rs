@@ -95,7 +95,10 @@ fn effect(store: &Store, i: u64, prepared: bool) -> Option<bool> {
     Some(match i % KINDS {
         0 => {
             let on: Vec<bool> = (0..4).map(|k| sys(&phone(i, k), &acc)).collect();
-            assert!(on.iter().all(|&x| x == on[0]), "step {i} half applied: {on:?}");
+            assert!(
+                on.iter().all(|&x| x == on[0]),
+                "step {i} half applied: {on:?}"
+            );
             on[0]
         }
         1 => sys(&phone(i, 0), &acc),
@@ -195,11 +198,15 @@ fn kill_rounds(seed: u64, rounds: u64) -> usize {
         let last = got.last().copied().or(acked.last().copied());
         acked.extend(&got);
 
-        let store = Store::open(dir.path())
-            .unwrap_or_else(|e| panic!("round {round}: reopen failed: {e}"));
+        let store =
+            Store::open(dir.path()).unwrap_or_else(|e| panic!("round {round}: reopen failed: {e}"));
         // Everything acknowledged in this round is there...
         for &i in &got {
-            assert_ne!(effect(&store, i, true), Some(false), "round {round}: step {i} lost");
+            assert_ne!(
+                effect(&store, i, true),
+                Some(false),
+                "round {round}: step {i} lost"
+            );
         }
         // ... and the step in flight when the child died is all there or
         // not at all (`effect` panics on a partial one).
@@ -208,7 +215,11 @@ fn kill_rounds(seed: u64, rounds: u64) -> usize {
         }
         if round % 100 == 99 || round + 1 == rounds {
             for &i in &acked {
-                assert_ne!(effect(&store, i, true), Some(false), "step {i} lost by round {round}");
+                assert_ne!(
+                    effect(&store, i, true),
+                    Some(false),
+                    "step {i} lost by round {round}"
+                );
             }
         }
         // The step in flight may have been recorded without its
@@ -226,7 +237,10 @@ fn a_writer_killed_at_a_thousand_moments_loses_nothing_it_acknowledged() {
         let b = s.spawn(|| kill_rounds(2, 500));
         a.join().unwrap() + b.join().unwrap()
     });
-    assert!(total > 1_000, "only {total} steps acknowledged in 1,000 rounds");
+    assert!(
+        total > 1_000,
+        "only {total} steps acknowledged in 1,000 rounds"
+    );
 }
 
 /// The child side of the lock test: opens the directory and holds it.
@@ -244,7 +258,12 @@ fn holding_child() {
 fn a_second_process_on_a_directory_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "holding_child", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "holding_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("OPTOUT_HOLD_DIR", dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

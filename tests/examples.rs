@@ -228,7 +228,10 @@ fn inbound_answers_each_line() {
         "a repeated STOP gets no second confirmation"
     );
     assert!(rows[2][2].contains("resubscribed"));
-    assert!(rows[9][2].contains("Reply STOP"), "the clarification question");
+    assert!(
+        rows[9][2].contains("Reply STOP"),
+        "the clarification question"
+    );
     assert!(String::from_utf8_lossy(&result.stderr).contains("line 8"));
 }
 
@@ -242,13 +245,28 @@ fn filter_without_a_channel_honours_every_channel() {
         "optouts.csv",
         "phone,scope\n+14155550100,sms1\n+14155550101,+14155550199\n",
     );
-    let audience = write(dir.path(), "audience.txt", "+14155550100\n+14155550101\n+14155550102\n");
+    let audience = write(
+        dir.path(),
+        "audience.txt",
+        "+14155550100\n+14155550101\n+14155550102\n",
+    );
     let out = dir.path().join("out").to_string_lossy().into_owned();
     let base = [
-        "--optouts", &optouts, "--audience", &audience, "--category", "marketing", "--out", &out,
+        "--optouts",
+        &optouts,
+        "--audience",
+        &audience,
+        "--category",
+        "marketing",
+        "--out",
+        &out,
     ];
     let any = run("filter", &base, "");
-    assert!(any.status.success(), "{}", String::from_utf8_lossy(&any.stderr));
+    assert!(
+        any.status.success(),
+        "{}",
+        String::from_utf8_lossy(&any.stderr)
+    );
     assert_eq!(
         String::from_utf8(any.stdout).unwrap().trim(),
         "1 sendable, 2 skipped (opted-out)"
@@ -279,20 +297,43 @@ fn filter_against_a_store_directory() {
     let first = run(
         "filter",
         &[
-            "--optouts", &optouts, "--store", &store, "--audience", &audience, "--category",
-            "marketing", "--out", &out,
+            "--optouts",
+            &optouts,
+            "--store",
+            &store,
+            "--audience",
+            &audience,
+            "--category",
+            "marketing",
+            "--out",
+            &out,
         ],
         "",
     );
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
     let second = run(
         "filter",
         &[
-            "--store", &store, "--audience", &audience, "--category", "marketing", "--out", &out,
+            "--store",
+            &store,
+            "--audience",
+            &audience,
+            "--category",
+            "marketing",
+            "--out",
+            &out,
         ],
         "",
     );
-    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
     assert_eq!(
         String::from_utf8(second.stdout).unwrap().trim(),
         "1 sendable, 1 skipped (opted-out)"
@@ -307,15 +348,35 @@ fn inbound_with_a_store_directory() {
     use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store").to_string_lossy().into_owned();
-    let first = run("inbound", &["--store", &store], "+14155550123\tsms1\tSTOP\n");
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
-    let again = run("inbound", &["--store", &store], "+14155550123\tsms1\tSTART\n");
+    let first = run(
+        "inbound",
+        &["--store", &store],
+        "+14155550123\tsms1\tSTOP\n",
+    );
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let again = run(
+        "inbound",
+        &["--store", &store],
+        "+14155550123\tsms1\tSTART\n",
+    );
     let text = String::from_utf8(again.stdout).unwrap();
     assert!(text.contains("\topt-in\t"), "{text}");
 
     // A running inbound holds the directory; a second one is refused.
     let mut holder = Command::new(env!("CARGO"))
-        .args(["run", "--quiet", "--example", "inbound", "--", "--store", &store])
+        .args([
+            "run",
+            "--quiet",
+            "--example",
+            "inbound",
+            "--",
+            "--store",
+            &store,
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -330,7 +391,11 @@ fn inbound_with_a_store_directory() {
         .read_line(&mut line)
         .unwrap();
     assert!(line.contains("\topt-out\t"), "{line}");
-    let second = run("inbound", &["--store", &store], "+14155550125\tsms1\tSTOP\n");
+    let second = run(
+        "inbound",
+        &["--store", &store],
+        "+14155550125\tsms1\tSTOP\n",
+    );
     assert!(!second.status.success());
     let err = String::from_utf8_lossy(&second.stderr);
     assert!(err.contains("LOCK") && err.contains("in use"), "{err}");

@@ -3,13 +3,13 @@
 
 use std::sync::Arc;
 
-use optout::error::ErrorKind;
-use optout::{Address, Dispatch, Normalizer, Store};
 use optout::address::Region;
+use optout::error::ErrorKind;
 use optout::exchange::{Export, Import, ImportFormat, ImportMode};
 use optout::filter::{Digest, HashedList, SkipReason};
 use optout::model::{Category, Channel, ListId, Scope, Source, Timestamp};
 use optout::store::{Edit, ListSettings};
+use optout::{Address, Dispatch, Normalizer, Store};
 
 fn us() -> Normalizer {
     Normalizer::new(Region::new("US").unwrap())
@@ -44,7 +44,10 @@ fn headers_from_other_platforms() {
     let err = Store::new()
         .import("name,city\nAnn,Paris\n".as_bytes(), &us(), &Import::new())
         .unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::Csv { line: 1, .. }), "{err}");
+    assert!(
+        matches!(err.kind(), ErrorKind::Csv { line: 1, .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -170,7 +173,10 @@ fn export_by_list_and_date_range_and_round_trip() {
         "ann@example.com,Default,account,{},web form",
         t(2_000)
     )));
-    assert!(all.contains(&format!("+14155550101,Promotions,sms 7,{},manual", t(3_000))));
+    assert!(all.contains(&format!(
+        "+14155550101,Promotions,sms 7,{},manual",
+        t(3_000)
+    )));
     let promo_only = export(&Export::all().list(promo));
     assert_eq!(promo_only.lines().count(), 2);
     let window = export(&Export::all().between(t(1_500)..t(4_500)));
@@ -248,21 +254,25 @@ fn exports_are_safe_to_open_in_a_spreadsheet() {
     let quote = store.create_list(ListSettings::new("'quoted")).unwrap();
     let minus = Channel::new("-2+3").unwrap();
     let plus = Channel::new("+14155550100").unwrap();
-    store.opt_out(&addr("+14155550101"), &Edit::new().list(evil)).unwrap();
     store
-        .opt_out(&addr("ann@example.com"), &Edit::new().list(at).scope(Scope::Channel(minus)))
+        .opt_out(&addr("+14155550101"), &Edit::new().list(evil))
         .unwrap();
     store
-        .opt_out(&addr("+14155550102"), &Edit::new().list(quote).scope(Scope::Channel(plus)))
+        .opt_out(
+            &addr("ann@example.com"),
+            &Edit::new().list(at).scope(Scope::Channel(minus)),
+        )
+        .unwrap();
+    store
+        .opt_out(
+            &addr("+14155550102"),
+            &Edit::new().list(quote).scope(Scope::Channel(plus)),
+        )
         .unwrap();
     let mut out = Vec::new();
     store.export_csv(&mut out, &Export::all()).unwrap();
     let text = String::from_utf8(out).unwrap();
-    let cells: Vec<&str> = text
-        .lines()
-        .skip(1)
-        .flat_map(|l| l.split(','))
-        .collect();
+    let cells: Vec<&str> = text.lines().skip(1).flat_map(|l| l.split(',')).collect();
     for cell in &cells {
         let cell = cell.trim_matches('"');
         let risky = cell.starts_with(['=', '-', '@', '\t', '\r'])
@@ -271,7 +281,10 @@ fn exports_are_safe_to_open_in_a_spreadsheet() {
     }
     assert!(text.contains("+14155550101,\"'=HYPERLINK"), "{text}");
     assert!(text.contains("'-2+3"), "{text}");
-    assert!(text.contains(",+14155550100,"), "E.164 stays as it is: {text}");
+    assert!(
+        text.contains(",+14155550100,"),
+        "E.164 stays as it is: {text}"
+    );
     assert!(text.contains("''quoted"), "{text}");
 
     let copy = Store::new();
@@ -305,7 +318,9 @@ fn email_and_phone_columns_win_over_a_bare_address() {
     assert_eq!(report.address_column.as_deref(), Some("Mobile"));
     assert_eq!(report.applied, 1);
     let bare = "\u{feff}address\n+14155550199\n";
-    let report = store.import(bare.as_bytes(), &us(), &Import::new()).unwrap();
+    let report = store
+        .import(bare.as_bytes(), &us(), &Import::new())
+        .unwrap();
     assert_eq!(report.address_column.as_deref(), Some("address"));
 }
 
@@ -313,7 +328,13 @@ fn email_and_phone_columns_win_over_a_bare_address() {
 #[test]
 fn channel_names_survive_export_and_import() {
     let store = Store::new();
-    let names = ["sms1", "+14155550100", "news@example.com", "106540352242922", "WhatsApp EU"];
+    let names = [
+        "sms1",
+        "+14155550100",
+        "news@example.com",
+        "106540352242922",
+        "WhatsApp EU",
+    ];
     for (i, name) in names.iter().enumerate() {
         store
             .opt_out(

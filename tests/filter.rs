@@ -1,12 +1,12 @@
 //! The send filter, scenario by scenario, as the platforms behave; and the
 //! laws it keeps for any audience.
 
-use optout::error::ErrorKind;
-use optout::{Address, AddressId, Dispatch, Error, Normalizer, Store};
 use optout::address::Region;
+use optout::error::ErrorKind;
 use optout::filter::{Outcome, SkipReason};
 use optout::model::{Category, Channel, KeywordScope, ListId, Scope, Source, Timestamp};
 use optout::store::{Edit, ListSettings};
+use optout::{Address, AddressId, Dispatch, Error, Normalizer, Store};
 use proptest::prelude::*;
 use roaring::RoaringTreemap;
 
@@ -42,7 +42,10 @@ fn thousand_recipients_fifty_opted_out() {
     for i in (0..1000).step_by(20) {
         store.opt_out(&addr(&n, &phone(i)), &Edit::new()).unwrap();
     }
-    let split = store.compile(&marketing(ch_a())).unwrap().split(&n, &audience);
+    let split = store
+        .compile(&marketing(ch_a()))
+        .unwrap()
+        .split(&n, &audience);
     assert_eq!(split.report().sendable, 950);
     assert_eq!(split.report().opted_out, 50);
     assert_eq!(
@@ -129,9 +132,13 @@ fn channel_scopes() {
 fn enforcing_channel_turns_keyword_opt_outs_account_wide() {
     let n = us();
     let store = Store::new();
-    store.set_keyword_scope(&ch_a(), KeywordScope::Account).unwrap();
+    store
+        .set_keyword_scope(&ch_a(), KeywordScope::Account)
+        .unwrap();
     let a = addr(&n, "(415) 555-0001");
-    let keyword = Edit::new().scope(Scope::Channel(ch_a())).source(Source::Keyword);
+    let keyword = Edit::new()
+        .scope(Scope::Channel(ch_a()))
+        .source(Source::Keyword);
     let changes = store.opt_out(&a, &keyword).unwrap();
     assert_eq!(changes[0].scope, Scope::Account);
     assert_eq!(
@@ -149,7 +156,9 @@ fn enforcing_channel_turns_keyword_opt_outs_account_wide() {
     store
         .opt_out(
             &c,
-            &Edit::new().scope(Scope::Channel(ch_b())).source(Source::Keyword),
+            &Edit::new()
+                .scope(Scope::Channel(ch_b()))
+                .source(Source::Keyword),
         )
         .unwrap();
     assert_eq!(store.check(&c, &marketing(ch_a())).unwrap(), None);
@@ -163,7 +172,9 @@ fn web_form_opt_outs_are_account_wide() {
     store
         .opt_out(
             &a,
-            &Edit::new().scope(Scope::Channel(ch_a())).source(Source::WebForm),
+            &Edit::new()
+                .scope(Scope::Channel(ch_a()))
+                .source(Source::WebForm),
         )
         .unwrap();
     assert_eq!(
@@ -233,7 +244,10 @@ fn one_number_written_three_ways_is_sent_once() {
     let n = us();
     let store = Store::new();
     let audience = ["+14155550123", "(415) 555-0123", "tel:+1-415-555-0123"];
-    let split = store.compile(&marketing(ch_a())).unwrap().split(&n, &audience);
+    let split = store
+        .compile(&marketing(ch_a()))
+        .unwrap()
+        .split(&n, &audience);
     let got: Vec<Option<SkipReason>> = split.outcomes().iter().map(Outcome::skip_reason).collect();
     assert_eq!(
         got,
@@ -254,7 +268,10 @@ fn unknown_emails_are_deduplicated_and_invalid_inputs_reported() {
     let n = us();
     let store = Store::new();
     let audience = ["Ann@Example.com", "ann@example.com ", "nope@", "hello", ""];
-    let split = store.compile(&marketing(ch_a())).unwrap().split(&n, &audience);
+    let split = store
+        .compile(&marketing(ch_a()))
+        .unwrap()
+        .split(&n, &audience);
     let got: Vec<String> = split
         .outcomes()
         .iter()
@@ -652,7 +669,9 @@ fn a_deleted_list_stops_only_marketing_sends() {
             Some(SkipReason::Blocked)
         );
     }
-    let marketing = Dispatch::new(Category::Marketing).channel(ch_a()).honour(promo);
+    let marketing = Dispatch::new(Category::Marketing)
+        .channel(ch_a())
+        .honour(promo);
     assert!(matches!(
         store.compile(&marketing).map_err(Error::into_kind),
         Err(ErrorKind::UnknownList(_))
@@ -705,16 +724,30 @@ fn the_store_owns_email_alias_folding() {
         store
             .opt_out(&addr(record_with, "J.Doe+news@gmail.com"), &Edit::new())
             .unwrap();
-        for spelling in ["jdoe@gmail.com", "j.d.o.e+x@googlemail.com", "J.DOE@GMAIL.COM"] {
+        for spelling in [
+            "jdoe@gmail.com",
+            "j.d.o.e+x@googlemail.com",
+            "J.DOE@GMAIL.COM",
+        ] {
             let a = addr(send_with, spelling);
-            assert_eq!(store.check(&a, &send).unwrap(), Some(SkipReason::OptedOut), "{spelling}");
-            assert_eq!(store.compile(&send).unwrap().check(&a), Some(SkipReason::OptedOut));
+            assert_eq!(
+                store.check(&a, &send).unwrap(),
+                Some(SkipReason::OptedOut),
+                "{spelling}"
+            );
+            assert_eq!(
+                store.compile(&send).unwrap().check(&a),
+                Some(SkipReason::OptedOut)
+            );
         }
         let split = store.compile(&send).unwrap().split(
             send_with,
             &["jdoe@gmail.com", "ann@example.com", "Ann@Example.com"],
         );
-        assert_eq!(split.report().to_string(), "1 sendable, 2 skipped (1 opted-out, 1 duplicate)");
+        assert_eq!(
+            split.report().to_string(),
+            "1 sendable, 2 skipped (1 opted-out, 1 duplicate)"
+        );
     }
     // Keeping aliases apart, a folded address still names the mailbox it
     // was folded from.
@@ -723,10 +756,15 @@ fn the_store_owns_email_alias_folding() {
         .opt_out(&addr(&fold, "J.Doe+news@gmail.com"), &Edit::new())
         .unwrap();
     assert_eq!(
-        store.check(&addr(&keep, "j.doe+news@gmail.com"), &send).unwrap(),
+        store
+            .check(&addr(&keep, "j.doe+news@gmail.com"), &send)
+            .unwrap(),
         Some(SkipReason::OptedOut)
     );
-    assert_eq!(store.check(&addr(&keep, "jdoe@gmail.com"), &send).unwrap(), None);
+    assert_eq!(
+        store.check(&addr(&keep, "jdoe@gmail.com"), &send).unwrap(),
+        None
+    );
     // Sends that fold see the two as one person; the store does not.
     let split = store
         .compile(&send)
@@ -745,9 +783,14 @@ fn deleting_a_list_keeps_a_record_of_every_address() {
     let store = Store::new();
     let promo = store.create_list(ListSettings::new("Promotions")).unwrap();
     let people: Vec<Address> = (0..5).map(|i| addr(&n, &phone(i))).collect();
-    store.opt_out_many(&people[..3], &Edit::new().list(promo)).unwrap();
     store
-        .opt_out(&people[3], &Edit::new().list(promo).scope(Scope::Channel(ch_a())))
+        .opt_out_many(&people[..3], &Edit::new().list(promo))
+        .unwrap();
+    store
+        .opt_out(
+            &people[3],
+            &Edit::new().list(promo).scope(Scope::Channel(ch_a())),
+        )
         .unwrap();
     store.opt_out(&people[0], &Edit::new()).unwrap();
     assert_eq!(store.delete_list(promo).unwrap(), 4);
@@ -765,12 +808,18 @@ fn deleting_a_list_keeps_a_record_of_every_address() {
     assert!(deleted.iter().any(|c| c.scope == Scope::Channel(ch_a())));
     // Still on the system list: still suppressed.
     let send = Dispatch::new(Category::Marketing);
-    assert_eq!(store.check(&people[0], &send).unwrap(), Some(SkipReason::OptedOut));
+    assert_eq!(
+        store.check(&people[0], &send).unwrap(),
+        Some(SkipReason::OptedOut)
+    );
     assert_eq!(store.check(&people[1], &send).unwrap(), None);
     // The record survives a save and load.
     let mut bytes = Vec::new();
     store.save(&mut bytes).unwrap();
-    assert_eq!(Store::load(bytes.as_slice()).unwrap().history(..), store.history(..));
+    assert_eq!(
+        Store::load(bytes.as_slice()).unwrap().history(..),
+        store.history(..)
+    );
 }
 
 /// The batch filter never treats an oversized batch as empty: every id of
@@ -789,5 +838,8 @@ fn every_id_of_a_long_audience_is_checked() {
         .iter()
         .map(|id| Address::Phone(optout::address::Phone::from_id(*id).unwrap()))
         .collect();
-    assert_eq!(suppression.split_addresses(&addresses).report().opted_out, 10_000);
+    assert_eq!(
+        suppression.split_addresses(&addresses).report().opted_out,
+        10_000
+    );
 }

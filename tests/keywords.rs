@@ -1,14 +1,14 @@
 //! Inbound keywords: a table of messages with their outcomes, and the
 //! STOP / START scenarios as the platforms run them.
 
-use optout::error::ErrorKind;
-use optout::{Address, Dispatch, Error, Normalizer, Store};
 use optout::address::Region;
+use optout::error::ErrorKind;
 use optout::filter::SkipReason;
 use optout::inbound::InboundAction;
 use optout::keyword::{KeywordMatch, Keywords, Language};
 use optout::model::{Category, Channel, KeywordScope, ListId, Scope};
 use optout::store::ListSettings;
+use optout::{Address, Dispatch, Error, Normalizer, Store};
 
 /// A sender number, and a WhatsApp phone-number id: channels by name.
 fn ch_a() -> Channel {
@@ -165,7 +165,8 @@ const TABLE: &[(&str, bool, Expect)] = &[
     ("hello", false, Expect::None),
     ("", false, Expect::None),
     ("...", false, Expect::None),
-    ("🛑", false, Expect::None),
+    // A stop sign alone may mean stop: asked, not recorded.
+    ("🛑", false, Expect::Clarify),
     ("Ok thanks", false, Expect::None),
 ];
 
@@ -191,7 +192,10 @@ fn table_of_inbound_messages() {
         assert_eq!(got, expect, "{text:?} (opted out before: {opted_out})");
         let wants_reply = expect != Expect::None;
         if expect == Expect::Clarify {
-            assert!(out.changes.is_empty(), "{text:?}: a clarify recorded a change");
+            assert!(
+                out.changes.is_empty(),
+                "{text:?}: a clarify recorded a change"
+            );
         }
         assert_eq!(
             out.reply.is_some(),
@@ -242,7 +246,10 @@ fn stop_then_start_round_trip() {
         stop.reply.as_deref(),
         Some(Language::English.opt_out_reply())
     );
-    let split = store.compile(&marketing(ch_a())).unwrap().split(&n, &audience);
+    let split = store
+        .compile(&marketing(ch_a()))
+        .unwrap()
+        .split(&n, &audience);
     assert_eq!(
         split.outcomes()[0].skip_reason(),
         Some(SkipReason::OptedOut)
@@ -254,7 +261,10 @@ fn stop_then_start_round_trip() {
         start.reply.as_deref(),
         Some(Language::English.opt_in_reply())
     );
-    let split = store.compile(&marketing(ch_a())).unwrap().split(&n, &audience);
+    let split = store
+        .compile(&marketing(ch_a()))
+        .unwrap()
+        .split(&n, &audience);
     assert!(split.outcomes()[0].is_sendable());
     assert_eq!(store.history(..).len(), 2);
 }
@@ -282,7 +292,9 @@ fn stop_on_a_leaves_b_sendable_unless_a_enforces_account_opt_outs() {
     assert_eq!(store.check(&from, &marketing(ch_b())).unwrap(), None);
 
     let (store, _) = self::store();
-    store.set_keyword_scope(&ch_a(), KeywordScope::Account).unwrap();
+    store
+        .set_keyword_scope(&ch_a(), KeywordScope::Account)
+        .unwrap();
     store.inbound(&from, &ch_a(), "STOP").unwrap();
     assert_eq!(
         store.check(&from, &marketing(ch_b())).unwrap(),
@@ -301,7 +313,9 @@ fn a_channel_that_starts_enforcing_account_opt_outs_widens_the_next_stop() {
     let (store, _) = store();
     let from = sender();
     store.inbound(&from, &ch_a(), "STOP").unwrap();
-    store.set_keyword_scope(&ch_a(), KeywordScope::Account).unwrap();
+    store
+        .set_keyword_scope(&ch_a(), KeywordScope::Account)
+        .unwrap();
     // The earlier STOP was for A alone; this one is for the account.
     let again = store.inbound(&from, &ch_a(), "STOP").unwrap();
     assert_eq!(again.changes.len(), 1);
@@ -328,7 +342,10 @@ fn start_does_not_claim_a_resubscription_an_account_opt_out_still_blocks() {
     let from = sender();
     store.inbound(&from, &ch_a(), "STOP").unwrap();
     store
-        .opt_out(&from, &optout::store::Edit::new().source(optout::model::Source::WebForm))
+        .opt_out(
+            &from,
+            &optout::store::Edit::new().source(optout::model::Source::WebForm),
+        )
         .unwrap();
     let start = store.inbound(&from, &ch_a(), "START").unwrap();
     // A's own opt-out is lifted, but the web-form opt-out still applies:
@@ -382,7 +399,9 @@ fn list_keyword_opts_out_of_that_list_only() {
     assert_eq!(out.changes[0].list, Some(promo));
     assert_eq!(store.check(&from, &marketing(ch_a())).unwrap(), None);
     assert_eq!(
-        store.check(&from, &marketing(ch_a()).honour(promo)).unwrap(),
+        store
+            .check(&from, &marketing(ch_a()).honour(promo))
+            .unwrap(),
         Some(SkipReason::OptedOut)
     );
     // START brings them back on that list.
@@ -413,7 +432,11 @@ fn keyword_settings_per_account_and_channel() {
         InboundAction::None
     );
     assert_eq!(
-        store.inbound(&from, &ch_b(), "AYUDA").unwrap().reply.as_deref(),
+        store
+            .inbound(&from, &ch_b(), "AYUDA")
+            .unwrap()
+            .reply
+            .as_deref(),
         Some("Ayuda: 555-0100")
     );
     // The FCC words work everywhere.
@@ -429,7 +452,10 @@ fn keyword_settings_per_account_and_channel() {
         )
         .unwrap();
     assert_eq!(
-        store.inbound(&from, &ch_a(), "enough already").unwrap().action,
+        store
+            .inbound(&from, &ch_a(), "enough already")
+            .unwrap()
+            .action,
         InboundAction::OptOut
     );
 }
@@ -445,7 +471,9 @@ fn protected_words_and_reply_limits() {
             "{word}"
         );
         assert!(matches!(
-            Keywords::default().remove(&word.to_lowercase()).map_err(Error::into_kind),
+            Keywords::default()
+                .remove(&word.to_lowercase())
+                .map_err(Error::into_kind),
             Err(ErrorKind::ProtectedKeyword { .. })
         ));
     }
@@ -460,12 +488,18 @@ fn protected_words_and_reply_limits() {
             .set_keywords(Keywords::default().opt_in_reply("x".repeat(300)))
             .is_ok()
     );
-    // A default word that is not an FCC word can be removed; the FCC
-    // words keep working.
-    let fewer = Keywords::default().remove("STOPALL").unwrap().compile(&[]);
+    // A default word that is not an FCC word can be removed from the
+    // exact keywords; the FCC words keep working. Read as a sentence, a
+    // removed opt-out word still asks to stop (fail closed).
+    let exact = Keywords::default().matching(KeywordMatch::WholeMessage);
+    let fewer = exact.clone().remove("STOPALL").unwrap().compile(&[]);
     assert!(fewer.find("stopall").is_none());
     assert!(fewer.find("stop").is_some());
-    assert!(Keywords::default().compile(&[]).find("stopall").is_some());
+    assert!(exact.compile(&[]).find("stopall").is_some());
+    let sentences = Keywords::default().remove("STOPALL").unwrap().compile(&[]);
+    assert!(sentences.find("stopall").is_some());
+    let no_help = Keywords::default().remove("INFO").unwrap().compile(&[]);
+    assert!(no_help.find("info").is_none());
 }
 
 #[test]
@@ -482,7 +516,9 @@ fn an_opt_in_or_help_word_cannot_begin_with_an_opt_out_word() {
     ] {
         assert!(
             matches!(
-                store.set_keywords(keywords.clone()).map_err(Error::into_kind),
+                store
+                    .set_keywords(keywords.clone())
+                    .map_err(Error::into_kind),
                 Err(ErrorKind::InvalidList { .. })
             ),
             "{keywords:?}"
@@ -555,11 +591,15 @@ fn list_keywords_are_checked_as_replies_are_matched() {
     // comes first.
     let before = store.keywords(Some(&ch_a()));
     assert!(matches!(
-        store.set_keywords(Keywords::default().add_opt_in("ete")).map_err(Error::into_kind),
+        store
+            .set_keywords(Keywords::default().add_opt_in("ete"))
+            .map_err(Error::into_kind),
         Err(ErrorKind::DuplicateKeyword { .. })
     ));
     assert!(matches!(
-        store.set_channel_keywords(&ch_b(), Keywords::default().add_help("ÉTÉ")).map_err(Error::into_kind),
+        store
+            .set_channel_keywords(&ch_b(), Keywords::default().add_help("ÉTÉ"))
+            .map_err(Error::into_kind),
         Err(ErrorKind::DuplicateKeyword { .. })
     ));
     assert!(
@@ -607,7 +647,9 @@ fn events_serialize_to_the_webhook_payload() {
         )
         .unwrap();
     let t = optout::model::Timestamp::from_unix_secs(1_764_000_000);
-    let out = store.inbound_at(&sender(), &ch_a(), "STOPPROMO", t).unwrap();
+    let out = store
+        .inbound_at(&sender(), &ch_a(), "STOPPROMO", t)
+        .unwrap();
     let event = store.event(&out.changes[0]);
     assert_eq!(
         event.webhook.as_deref(),
@@ -679,7 +721,10 @@ fn a_clarification_is_asked_once_and_suppresses_until_answered() {
         Some(Language::English.clarify_reply())
     );
     assert!(first.changes.is_empty());
-    assert!(store.history(..).is_empty(), "nothing recorded as an opt-out");
+    assert!(
+        store.history(..).is_empty(),
+        "nothing recorded as an opt-out"
+    );
     assert!(store.is_clarifying(&from, &ch_a()));
     // Marketing on that channel (and on no named channel) is suppressed;
     // another channel and utility traffic are not.
@@ -688,7 +733,9 @@ fn a_clarification_is_asked_once_and_suppresses_until_answered() {
         Some(SkipReason::OptedOut)
     );
     assert_eq!(
-        store.check(&from, &Dispatch::new(Category::Marketing)).unwrap(),
+        store
+            .check(&from, &Dispatch::new(Category::Marketing))
+            .unwrap(),
         Some(SkipReason::OptedOut)
     );
     assert_eq!(store.check(&from, &marketing(ch_b())).unwrap(), None);
@@ -710,11 +757,20 @@ fn a_clarification_is_asked_once_and_suppresses_until_answered() {
     // START answers it: they want to keep receiving messages.
     let start = store.inbound(&from, &ch_a(), "START").unwrap();
     assert_eq!(start.action, InboundAction::OptIn);
-    assert_eq!(start.reply.as_deref(), Some(Language::English.opt_in_reply()));
+    assert_eq!(
+        start.reply.as_deref(),
+        Some(Language::English.opt_in_reply())
+    );
     assert!(!store.is_clarifying(&from, &ch_a()));
     assert_eq!(store.check(&from, &marketing(ch_a())).unwrap(), None);
     // A new unclear message is asked about again; STOP then opts out.
-    assert!(store.inbound(&from, &ch_a(), "remove me").unwrap().reply.is_some());
+    assert!(
+        store
+            .inbound(&from, &ch_a(), "remove me")
+            .unwrap()
+            .reply
+            .is_some()
+    );
     let stop = store.inbound(&from, &ch_a(), "STOP").unwrap();
     assert_eq!(stop.changes.len(), 1);
     assert!(!store.is_clarifying(&from, &ch_a()));
@@ -743,8 +799,13 @@ fn clarification_replies_per_language_and_account() {
         .unwrap();
     let es = store.inbound(&from, &ch_b(), "No me molesten más").unwrap();
     assert_eq!(es.action, InboundAction::Clarify);
-    assert_eq!(es.reply.as_deref(), Some("¿Quieres darte de baja? Responde BAJA."));
-    let fr = store.inbound(&from, &ch_a(), "Laissez-moi tranquille").unwrap();
+    assert_eq!(
+        es.reply.as_deref(),
+        Some("¿Quieres darte de baja? Responde BAJA.")
+    );
+    let fr = store
+        .inbound(&from, &ch_a(), "Laissez-moi tranquille")
+        .unwrap();
     assert_eq!(fr.action, InboundAction::Clarify);
     assert_eq!(fr.reply.as_deref(), Some(Language::French.clarify_reply()));
 }
@@ -794,8 +855,8 @@ fn exact_matching_is_an_option() {
 /// (`tests/data/revocation_messages.tsv`), handled end to end by a store.
 #[test]
 fn labelled_revocation_messages() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/revocation_messages.tsv");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/revocation_messages.tsv");
     let table = std::fs::read_to_string(path).unwrap();
     let mut rows = 0;
     let mut wrong = Vec::new();
@@ -826,5 +887,10 @@ fn labelled_revocation_messages() {
         }
     }
     assert!(rows >= 150, "only {rows} rows");
-    assert!(wrong.is_empty(), "{} of {rows} wrong:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} of {rows} wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
 }

@@ -1,9 +1,9 @@
 //! Address normalization as a user sees it: formats, strictness, reasons,
 //! ids, batches and hostile input.
 
+use optout::address::{EmailAliases, EmailReason, Invalid, Phone, PhoneReason, Region, Strictness};
 use optout::store::Edit;
 use optout::{Address, AddressId, Normalizer, Store};
-use optout::address::{EmailAliases, EmailReason, Invalid, Phone, PhoneReason, Region, Strictness};
 use proptest::prelude::*;
 
 fn region(code: &str) -> Region {

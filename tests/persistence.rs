@@ -202,7 +202,11 @@ fn every_truncation_and_bit_flip_is_refused() {
             let mut bad = good.clone();
             bad[i] ^= bit;
             match Store::load(bad.as_slice()).map_err(Error::into_kind) {
-                Err(ErrorKind::Corrupt { .. } | ErrorKind::Foreign { .. } | ErrorKind::Version { .. }) => {}
+                Err(
+                    ErrorKind::Corrupt { .. }
+                    | ErrorKind::Foreign { .. }
+                    | ErrorKind::Version { .. },
+                ) => {}
                 other => panic!("flipping byte {i} gave {other:?}"),
             }
         }
@@ -286,13 +290,14 @@ fn apply(store: &Store, steps: &[Step]) {
         Source::Api,
     ];
     let who = |w: u8| {
-        if w % 3 == 0 {
+        if w.is_multiple_of(3) {
             email(u64::from(w))
         } else {
             phone(u64::from(w))
         }
     };
-    let channel = |c: u8| ch(["sms1", "+14155550100", "news@example.com", "wa"][usize::from(c % 4)]);
+    let channel =
+        |c: u8| ch(["sms1", "+14155550100", "news@example.com", "wa"][usize::from(c % 4)]);
     let list = |l: u8| Edit::new().list(ListId::new(u32::from(l)));
     for &(kind, w, l, c, at) in steps {
         let _ = match kind {
@@ -321,7 +326,9 @@ fn apply(store: &Store, steps: &[Step]) {
             7 => {
                 let text = ["STOP", "START", "HELP", "K3", "please stop", "remove me"]
                     [usize::from(l + c) % 6];
-                store.inbound(&phone(u64::from(w)), &channel(c), text).map(drop)
+                store
+                    .inbound(&phone(u64::from(w)), &channel(c), text)
+                    .map(drop)
             }
             _ => store.unsubscribe_token(&who(w), ListId::SYSTEM).map(drop),
         };
@@ -330,7 +337,10 @@ fn apply(store: &Store, steps: &[Step]) {
 
 /// The logs a store can run on, each as a way to build a store and a way
 /// to open the same log again.
-fn backends(dir: &Path) -> Vec<(&'static str, Box<dyn Fn() -> Store + '_>)> {
+/// Opens a store on one log, again and again.
+type Opener<'a> = Box<dyn Fn() -> Store + 'a>;
+
+fn backends(dir: &Path) -> Vec<(&'static str, Opener<'_>)> {
     let memory = MemoryLog::new();
     let clock = || Timestamp::from_unix_secs(42);
     vec![
@@ -476,7 +486,11 @@ fn journal_truncated_at_every_offset_opens_to_a_prefix() {
         let store = Store::open(dir.path()).unwrap_or_else(|e| panic!("cut at {cut}: {e}"));
         let recovery = store.recovery();
         let history = store.history(..);
-        let whole = lengths.iter().filter(|&&l| l <= cut).count().saturating_sub(1);
+        let whole = lengths
+            .iter()
+            .filter(|&&l| l <= cut)
+            .count()
+            .saturating_sub(1);
         assert_eq!(recovery.replayed as usize, whole, "cut at {cut}");
         assert_eq!(history, histories[whole], "cut at {cut}");
         drop(store);
@@ -519,7 +533,9 @@ fn journal_corrupted_at_every_offset_never_loads_wrong_data() {
                 assert!(
                     matches!(
                         e.kind(),
-                        ErrorKind::Corrupt { .. } | ErrorKind::Foreign { .. } | ErrorKind::Version { .. }
+                        ErrorKind::Corrupt { .. }
+                            | ErrorKind::Foreign { .. }
+                            | ErrorKind::Version { .. }
                     ),
                     "flip at {i}: {e}"
                 );
@@ -577,7 +593,13 @@ fn a_journal_after_a_gap_is_an_error_and_kept() {
     std::fs::write(&later, &shifted).unwrap();
     std::fs::remove_file(&old).unwrap();
     let err = Store::open(dir.path()).unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::Gap { .. } | ErrorKind::Corrupt { .. }), "{err}");
+    assert!(
+        matches!(
+            err.kind(),
+            ErrorKind::Gap { .. } | ErrorKind::Corrupt { .. }
+        ),
+        "{err}"
+    );
     assert!(later.exists(), "the journal was deleted");
     assert_eq!(std::fs::read(&later).unwrap(), shifted);
 }
@@ -642,7 +664,10 @@ fn a_store_keeps_its_policy() {
     let dir = tempfile::tempdir().unwrap();
     let fold = optout::address::EmailAliases::Fold;
     {
-        let store = Store::builder().email_aliases(fold).open(dir.path()).unwrap();
+        let store = Store::builder()
+            .email_aliases(fold)
+            .open(dir.path())
+            .unwrap();
         store.opt_out(&email(1), &Edit::new()).unwrap();
     }
     let store = Store::open(dir.path()).unwrap();
@@ -652,7 +677,10 @@ fn a_store_keeps_its_policy() {
         .email_aliases(optout::address::EmailAliases::Keep)
         .open(dir.path())
         .unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::PolicyMismatch { .. }), "{err}");
+    assert!(
+        matches!(err.kind(), ErrorKind::PolicyMismatch { .. }),
+        "{err}"
+    );
 }
 
 /// A version-1 directory (snapshot and journal written by the previous
@@ -711,7 +739,10 @@ fn version_1_directories_open_and_replay_as_before() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert!(!names.iter().any(|n| n.starts_with("journal-0")), "{names:?}");
+    assert!(
+        !names.iter().any(|n| n.starts_with("journal-0")),
+        "{names:?}"
+    );
     let store = Store::open(dir.path()).unwrap();
     assert!(!store.recovery().migrated);
     assert_eq!(describe(&store), expected.lines().collect::<Vec<_>>());

@@ -166,7 +166,10 @@ fn expiry_keys_and_rotation() {
         .unwrap()
         .accept(1, b"0123456789abcdef0123456789abcdef")
         .unwrap();
-    assert_eq!(fields(&rotated.verify(&text, now()).unwrap()), fields(&token));
+    assert_eq!(
+        fields(&rotated.verify(&text, now()).unwrap()),
+        fields(&token)
+    );
     let fresh = rotated.sign(&token);
     assert_eq!(
         keys().verify(&fresh, now()).map(drop),
@@ -187,8 +190,17 @@ fn accepting_the_signing_keys_id_is_refused() {
     // The keys still sign with the original secret.
     let keys = UnsubscribeKeys::new(3, &[7; 32]).unwrap();
     let store = at_now();
-    let t = keys.sign(&store.unsubscribe_token(&addr("+14155550123"), ListId::SYSTEM).unwrap());
-    assert!(UnsubscribeKeys::new(3, &[7; 32]).unwrap().verify(&t, now()).is_ok());
+    let t = keys.sign(
+        &store
+            .unsubscribe_token(&addr("+14155550123"), ListId::SYSTEM)
+            .unwrap(),
+    );
+    assert!(
+        UnsubscribeKeys::new(3, &[7; 32])
+            .unwrap()
+            .verify(&t, now())
+            .is_ok()
+    );
 }
 
 /// CAN-SPAM: a link keeps working for at least 30 days after it is sent,
@@ -328,8 +340,11 @@ fn links_survive_export_and_import_into_a_new_store() {
     let new = at_now();
     // carol takes index 0 and dave index 1 in the new store, before the
     // import gives bob index 2.
-    new.opt_out(&addr("carol@example.com"), &Edit::new().list(ListId::SYSTEM))
-        .unwrap();
+    new.opt_out(
+        &addr("carol@example.com"),
+        &Edit::new().list(ListId::SYSTEM),
+    )
+    .unwrap();
     new.unsubscribe_token(&addr("dave@example.com"), ListId::SYSTEM)
         .unwrap();
     new.import(csv.as_slice(), &Normalizer::default(), &Import::new())
@@ -347,7 +362,10 @@ fn links_survive_export_and_import_into_a_new_store() {
     let done = new
         .unsubscribe_at(&keys(), &bob_link, ONE_CLICK, now())
         .unwrap();
-    assert!(matches!(done, Unsubscribed::AlreadyOptedOut { .. }), "{done:?}");
+    assert!(
+        matches!(done, Unsubscribed::AlreadyOptedOut { .. }),
+        "{done:?}"
+    );
     // Once ann is known to the new store, her old link opts her out.
     new.unsubscribe_token(&addr("ann@example.com"), ListId::SYSTEM)
         .unwrap();
@@ -371,7 +389,9 @@ fn a_link_from_another_store_never_opts_out_someone_else() {
     let link = token_for(&a, "ann@example.com", ListId::SYSTEM);
     b.unsubscribe_token(&addr("zed@example.com"), ListId::SYSTEM)
         .unwrap();
-    let err = b.unsubscribe_at(&keys(), &link, ONE_CLICK, now()).unwrap_err();
+    let err = b
+        .unsubscribe_at(&keys(), &link, ONE_CLICK, now())
+        .unwrap_err();
     assert_eq!(err.rejected(), Some(TokenRejected::UnknownRecipient));
     assert!(b.history(..).is_empty());
 }

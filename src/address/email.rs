@@ -80,7 +80,9 @@ impl Email {
     /// # }
     /// ```
     pub fn unfolded(&self) -> &str {
-        self.0.split_once('\0').map_or(&self.0, |(_, original)| original)
+        self.0
+            .split_once('\0')
+            .map_or(&self.0, |(_, original)| original)
     }
 
     /// The address under an alias policy: what a store with that policy
@@ -117,7 +119,9 @@ impl Email {
     /// # }
     /// ```
     pub fn local_part(&self) -> &str {
-        self.as_str().rsplit_once('@').map_or("", |(local, _)| local)
+        self.as_str()
+            .rsplit_once('@')
+            .map_or("", |(local, _)| local)
     }
 
     /// Returns the domain, in ASCII form.
@@ -133,7 +137,9 @@ impl Email {
     /// # }
     /// ```
     pub fn domain(&self) -> &str {
-        self.as_str().rsplit_once('@').map_or("", |(_, domain)| domain)
+        self.as_str()
+            .rsplit_once('@')
+            .map_or("", |(_, domain)| domain)
     }
 }
 

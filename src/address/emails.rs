@@ -102,13 +102,17 @@ mod tests {
             .email_aliases(EmailAliases::Fold)
             .build();
         let mut table = EmailTable::new(EmailAliases::Fold);
-        let a = table.intern(&keep.email("J.Doe+x@gmail.com").unwrap()).unwrap();
+        let a = table
+            .intern(&keep.email("J.Doe+x@gmail.com").unwrap())
+            .unwrap();
         assert_eq!(table.id(&fold.email("jdoe@gmail.com").unwrap()), Some(a));
         assert_eq!(table.id(&keep.email("j.d.o.e@gmail.com").unwrap()), Some(a));
         assert_eq!(table.email(a).unwrap().as_str(), "jdoe@gmail.com");
 
         let mut table = EmailTable::new(EmailAliases::Keep);
-        let b = table.intern(&fold.email("J.Doe+x@gmail.com").unwrap()).unwrap();
+        let b = table
+            .intern(&fold.email("J.Doe+x@gmail.com").unwrap())
+            .unwrap();
         assert_eq!(table.id(&keep.email("j.doe+x@gmail.com").unwrap()), Some(b));
         assert_eq!(table.id(&keep.email("jdoe@gmail.com").unwrap()), None);
         assert_eq!(table.email(b).unwrap().as_str(), "j.doe+x@gmail.com");

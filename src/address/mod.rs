@@ -87,7 +87,7 @@ impl Region {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::UnknownRegion`](crate::error::ErrorKind::UnknownRegion) if the phone metadata has no such region.
+    /// [`ErrorKind::UnknownRegion`](crate::error::ErrorKind) if the phone metadata has no such region.
     ///
     /// # Example
     ///

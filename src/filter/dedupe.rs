@@ -236,4 +236,3 @@ pub(crate) fn dedupe(chunks: &[Shards], same: impl Fn(usize, usize) -> bool + Sy
     out.sort_unstable();
     out
 }
-

@@ -181,4 +181,3 @@ fn parse_hex(text: &str, len: usize) -> Option<[u8; 32]> {
     }
     Some(out)
 }
-

@@ -155,7 +155,6 @@ impl IdSet {
 /// Inputs handled together by the batched lookups.
 pub(crate) const BATCH: usize = 32;
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,5 +183,4 @@ mod tests {
         assert_eq!(seen.len(), 400_000);
         assert!(!seen.contains(&0));
     }
-
 }

@@ -580,7 +580,6 @@ impl BitmapSplit {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -233,7 +233,6 @@ impl Language {
             }
         }
     }
-
 }
 
 pub(crate) fn language_code(l: Language) -> u8 {
@@ -257,4 +256,3 @@ impl fmt::Display for Language {
         })
     }
 }
-

@@ -140,10 +140,10 @@ pub struct KeywordHit {
 /// let keywords = Keywords::default()
 ///     .languages([Language::English, Language::Spanish])
 ///     .add_opt_out("ENOUGH")
-///     .remove("STOPALL")?;
+///     .remove("INFO")?;
 /// let m = keywords.compile(&[]);
 /// assert_eq!(m.find("enough!").map(|h| h.kind), Some(KeywordKind::OptOut(ListId::SYSTEM)));
-/// assert!(m.find("stopall").is_none());
+/// assert!(m.find("info").is_none());
 /// assert!(m.find("arret").is_none()); // French is not enabled here
 /// assert!(Keywords::default().remove("STOP").is_err()); // FCC word
 /// # Ok(())
@@ -252,7 +252,10 @@ impl Keywords {
         self
     }
 
-    /// Removes a default keyword.
+    /// Removes a default keyword. With [`KeywordMatch::Sentences`] a
+    /// removed opt-out word is still read as a request to stop where a
+    /// reasonable person would read it so (STOPALL, say): removing it only
+    /// takes it off the exact-keyword list.
     ///
     /// # Errors
     ///

@@ -222,7 +222,9 @@ mod tests {
         bad.len(body.len());
         bad.buf.extend_from_slice(&body);
         assert!(matches!(
-            Reader::new(&bad.buf, "test").treemap().map_err(Error::into_kind),
+            Reader::new(&bad.buf, "test")
+                .treemap()
+                .map_err(Error::into_kind),
             Err(crate::error::ErrorKind::Corrupt { .. })
         ));
     }

@@ -101,10 +101,7 @@ impl DiskFile for OsFile {
 /// process id, a counter and the time.
 pub(crate) fn temporary_name(path: &Path) -> std::path::PathBuf {
     static NEXT: AtomicU64 = AtomicU64::new(0);
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("file");
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());

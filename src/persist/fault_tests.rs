@@ -136,10 +136,16 @@ fn every_single_fault_loses_nothing_acknowledged_and_adds_nothing_refused() {
                 .unwrap_or_else(|e| panic!("{kind:?} #{at}: reopen failed: {e}"));
             for (step, ok) in &outcomes {
                 if let Some(p) = present(&store, *step) {
-                    assert_eq!(p, *ok, "{kind:?} #{at}: {step:?} reported {ok} but present={p}");
+                    assert_eq!(
+                        p, *ok,
+                        "{kind:?} #{at}: {step:?} reported {ok} but present={p}"
+                    );
                 }
             }
-            assert!(run(&store, Step::OptOut(9_999)), "{kind:?} #{at}: no write after reopen");
+            assert!(
+                run(&store, Step::OptOut(9_999)),
+                "{kind:?} #{at}: no write after reopen"
+            );
             drop(store);
             let store = open(dir.path(), &healthy).unwrap();
             assert!(present(&store, Step::OptOut(9_999)).unwrap_or(false));

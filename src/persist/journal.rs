@@ -421,11 +421,7 @@ impl Log for Journal {
         }
     }
 
-    fn read(
-        &mut self,
-        after: u64,
-        visit: &mut Visitor<'_>,
-    ) -> Result<(), Error> {
+    fn read(&mut self, after: u64, visit: &mut Visitor<'_>) -> Result<(), Error> {
         if self.found.is_empty() {
             if self.current.is_none() {
                 self.head = after;
@@ -522,7 +518,9 @@ impl Log for Journal {
             if self.current.as_ref().is_some_and(|c| c.path == path) {
                 continue;
             }
-            self.disk.remove(&path).map_err(|e| Error::io_at(&path, e))?;
+            self.disk
+                .remove(&path)
+                .map_err(|e| Error::io_at(&path, e))?;
         }
         Ok(())
     }
@@ -539,7 +537,9 @@ impl Log for Journal {
             .into());
         }
         let Some(current) = &mut self.current else {
-            return Err(ErrorKind::LogBroken("the journal was not read before writing".into()).into());
+            return Err(
+                ErrorKind::LogBroken("the journal was not read before writing".into()).into(),
+            );
         };
         let body_len = record.len() + 8;
         let len = u32::try_from(body_len).map_err(|_| {
@@ -571,13 +571,11 @@ impl Log for Journal {
             // A change reported as failed must not come back on replay, and
             // later records must not follow a partial one: take it out.
             let start = current.len;
-            if let Err(undo) = current.file.set_len(start).and_then(|()| {
-                if due {
-                    current.file.sync()
-                } else {
-                    Ok(())
-                }
-            }) {
+            if let Err(undo) = current
+                .file
+                .set_len(start)
+                .and_then(|()| if due { current.file.sync() } else { Ok(()) })
+            {
                 self.broken = Some(format!("{err}; then {undo}"));
             }
             return Err(Error::io_at(&current.path, err));
@@ -605,15 +603,17 @@ impl Log for Journal {
             self.sync_current()?;
         }
         let path = self.dir.join(SNAPSHOT);
-        let synced = disk::write_atomic(&*self.disk, &path, snapshot)
-            .map_err(|e| Error::io_at(&path, e))?;
+        let synced =
+            disk::write_atomic(&*self.disk, &path, snapshot).map_err(|e| Error::io_at(&path, e))?;
         if !synced {
             // The snapshot is in place but may not survive a power cut:
             // keep appending to the current file, which still holds every
             // record since the previous snapshot.
             return Err(Error::io_at(
                 &self.dir,
-                std::io::Error::other("the snapshot was written but the directory could not be synced; the journal was kept"),
+                std::io::Error::other(
+                    "the snapshot was written but the directory could not be synced; the journal was kept",
+                ),
             ));
         }
         let next = self.create_file(seq).inspect_err(|e| {
@@ -660,7 +660,12 @@ pub(crate) struct Scan<'a> {
 /// the last file may end in a torn record; records past `limit` (the next
 /// file's start) are leftovers of writes reported as failed and are not
 /// kept.
-pub(crate) fn scan(data: &[u8], start: u64, is_last: bool, limit: Option<u64>) -> Result<Scan<'_>, Error> {
+pub(crate) fn scan(
+    data: &[u8],
+    start: u64,
+    is_last: bool,
+    limit: Option<u64>,
+) -> Result<Scan<'_>, Error> {
     let mut out = Scan {
         records: Vec::new(),
         good: HEADER,
@@ -724,7 +729,11 @@ pub(crate) fn legacy_records(data: &[u8]) -> Result<LegacyFile<'_>, Error> {
         return if data.iter().all(|&b| b == 0)
             || MAGIC.starts_with(data.get(..data.len().min(8)).unwrap_or(&[]))
         {
-            Ok(LegacyFile { generation: None, records: Vec::new(), torn: data.len() as u64 })
+            Ok(LegacyFile {
+                generation: None,
+                records: Vec::new(),
+                torn: data.len() as u64,
+            })
         } else {
             Err(ErrorKind::Foreign { what: WHAT }.into())
         };
@@ -749,7 +758,11 @@ pub(crate) fn legacy_records(data: &[u8]) -> Result<LegacyFile<'_>, Error> {
     while pos < data.len() {
         let rest = data.get(pos..).unwrap_or(&[]);
         if rest.len() < RECORD_HEADER || rest.iter().all(|&b| b == 0) {
-            return Ok(LegacyFile { generation: Some(generation), records, torn: rest.len() as u64 });
+            return Ok(LegacyFile {
+                generation: Some(generation),
+                records,
+                torn: rest.len() as u64,
+            });
         }
         let (len, check, crc) = (word(rest, 0), word(rest, 4), word(rest, 8));
         if len != !check {
@@ -757,11 +770,19 @@ pub(crate) fn legacy_records(data: &[u8]) -> Result<LegacyFile<'_>, Error> {
         }
         let end = RECORD_HEADER + len as usize;
         let Some(payload) = rest.get(RECORD_HEADER..end) else {
-            return Ok(LegacyFile { generation: Some(generation), records, torn: rest.len() as u64 });
+            return Ok(LegacyFile {
+                generation: Some(generation),
+                records,
+                torn: rest.len() as u64,
+            });
         };
         if crc32fast::hash(payload) != crc {
             if end == rest.len() {
-                return Ok(LegacyFile { generation: Some(generation), records, torn: rest.len() as u64 });
+                return Ok(LegacyFile {
+                    generation: Some(generation),
+                    records,
+                    torn: rest.len() as u64,
+                });
             }
             return Err(Error::corrupt(WHAT, pos as u64, "record checksum mismatch"));
         }

@@ -72,11 +72,7 @@ pub trait Log: Send {
     /// # Errors
     ///
     /// An [`Error`] from reading, or the first one `visit` returns.
-    fn read(
-        &mut self,
-        after: u64,
-        visit: &mut Visitor<'_>,
-    ) -> Result<(), Error>;
+    fn read(&mut self, after: u64, visit: &mut Visitor<'_>) -> Result<(), Error>;
 
     /// Appends the record numbered `seq`, the one after the last record
     /// this store has read or written. `Ok(Appended::Done)` means the
@@ -244,11 +240,7 @@ impl Log for MemoryLog {
         Ok(self.lock().checkpoint.clone())
     }
 
-    fn read(
-        &mut self,
-        after: u64,
-        visit: &mut Visitor<'_>,
-    ) -> Result<(), Error> {
+    fn read(&mut self, after: u64, visit: &mut Visitor<'_>) -> Result<(), Error> {
         // Copy out, so that visiting never holds the log's lock.
         let (base, records) = {
             let inner = self.lock();

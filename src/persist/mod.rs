@@ -14,10 +14,10 @@ mod log;
 #[cfg(test)]
 mod fault_tests;
 
-pub use journal::{Durability, Journal};
-pub(crate) use journal::legacy_records;
 #[cfg(fuzzing)]
 pub(crate) use journal::fuzzing as journal_fuzzing;
+pub(crate) use journal::legacy_records;
+pub use journal::{Durability, Journal};
 pub use log::{Appended, Checkpoint, Log, MemoryLog, Visitor};
 
 /// What opening a store found.

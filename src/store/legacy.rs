@@ -12,10 +12,10 @@ use crate::model::{Action, Channel, KeywordScope, ListId, Scope, Source, Timesta
 use crate::persist::codec::Reader;
 use crate::persist::{Journal, legacy_records};
 
+use super::Store;
 use super::list::ListSettings;
 use super::op::{ChangeOp, Op, Who, is_canonical_shape};
 use super::state::State;
-use super::Store;
 
 const WHAT: &str = "journal";
 
@@ -32,9 +32,8 @@ impl Migration {
         }
         let mut files = Vec::with_capacity(legacy.len());
         for (path, data) in legacy {
-            let file = legacy_records(&data).map_err(|e| {
-                Error::corrupt(WHAT, 0, format!("{}: {e}", path.display()))
-            })?;
+            let file = legacy_records(&data)
+                .map_err(|e| Error::corrupt(WHAT, 0, format!("{}: {e}", path.display())))?;
             files.push((
                 path,
                 file.generation,
@@ -52,7 +51,11 @@ impl Migration {
         if let Some(done) = state.migrated_from {
             // A migration that crashed after its checkpoint: the files are
             // covered if they are the one it migrated, or older.
-            if self.files.iter().all(|(_, g, _)| g.is_none_or(|g| g <= done)) {
+            if self
+                .files
+                .iter()
+                .all(|(_, g, _)| g.is_none_or(|g| g <= done))
+            {
                 return Ok(Some(paths));
             }
             return Err(Error::corrupt(
@@ -236,7 +239,13 @@ fn resolve(state: &State, record: &[u8]) -> Result<Option<Op>, Error> {
                     None => return Ok(None),
                 }
             }
-            Some(change(state, Action::OptOut, Who { phones, emails }, requested, &e))
+            Some(change(
+                state,
+                Action::OptOut,
+                Who { phones, emails },
+                requested,
+                &e,
+            ))
         }
         tag @ (3 | 4) => {
             let a = address(&mut r)?;
@@ -274,7 +283,10 @@ fn resolve(state: &State, record: &[u8]) -> Result<Option<Op>, Error> {
                 1 => Some(channel(&mut r)?),
                 other => return Err(r.corrupt(format!("{other} is not an option tag"))),
             };
-            Some(Op::Keywords(c, crate::keyword::Keywords::decode(&mut r, 1)?))
+            Some(Op::Keywords(
+                c,
+                crate::keyword::Keywords::decode(&mut r, 1)?,
+            ))
         }
         10 => {
             let from = address(&mut r)?;

@@ -8,7 +8,6 @@ use crate::model::{
 /// The name of the system list.
 pub(crate) const SYSTEM_LIST_NAME: &str = "Default";
 
-
 /// The settings of a custom list, as given to
 /// [`Store::create_list`](crate::Store::create_list) and
 /// [`Store::update_list`](crate::Store::update_list).
@@ -182,7 +181,10 @@ impl ListSettings {
             // and punctuation dropped), so that is what must be usable.
             let key = crate::keyword::canonical(keyword);
             if key.is_empty() {
-                return Err(Error::invalid_list(ListField::Keyword, "has no letters or digits, so no reply could match it"));
+                return Err(Error::invalid_list(
+                    ListField::Keyword,
+                    "has no letters or digits, so no reply could match it",
+                ));
             }
             if let Some(meaning) = crate::keyword::builtin_meaning(&key) {
                 return Err(Error::invalid_list(
@@ -381,7 +383,9 @@ mod tests {
             })
         ));
         assert!(matches!(
-            ok().description("d".repeat(301)).validate().map_err(Error::into_kind),
+            ok().description("d".repeat(301))
+                .validate()
+                .map_err(Error::into_kind),
             Err(ErrorKind::TooLong {
                 field: ListField::Description,
                 limit: 300,
@@ -390,7 +394,9 @@ mod tests {
         ));
         assert!(ok().description("d".repeat(300)).validate().is_ok());
         assert!(matches!(
-            ok().keyword("K".repeat(51)).validate().map_err(Error::into_kind),
+            ok().keyword("K".repeat(51))
+                .validate()
+                .map_err(Error::into_kind),
             Err(ErrorKind::TooLong {
                 field: ListField::Keyword,
                 limit: 50,
@@ -405,7 +411,9 @@ mod tests {
             })
         ));
         assert!(matches!(
-            ok().confirmation("m".repeat(301)).validate().map_err(Error::into_kind),
+            ok().confirmation("m".repeat(301))
+                .validate()
+                .map_err(Error::into_kind),
             Err(ErrorKind::TooLong {
                 field: ListField::Confirmation,
                 limit: 300,

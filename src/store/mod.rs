@@ -27,9 +27,7 @@ use roaring::RoaringTreemap;
 use crate::address::{Address, AddressId, Email, EmailAliases, Strictness};
 use crate::error::{Error, ErrorKind};
 use crate::keyword::{KeywordMatcher, Keywords};
-use crate::model::{
-    Channel, Clock, KeywordScope, ListId, Scope, Source, SystemClock, Timestamp,
-};
+use crate::model::{Channel, Clock, KeywordScope, ListId, Scope, Source, SystemClock, Timestamp};
 use crate::persist::{Durability, Journal, Log, Recovery};
 
 mod history;
@@ -279,7 +277,9 @@ impl StoreBuilder {
     /// # }
     /// ```
     pub fn email_aliases(mut self, aliases: EmailAliases) -> StoreBuilder {
-        self.policy.get_or_insert_with(Policy::default).email_aliases = aliases;
+        self.policy
+            .get_or_insert_with(Policy::default)
+            .email_aliases = aliases;
         self
     }
 
@@ -348,7 +348,12 @@ impl StoreBuilder {
         match self.log {
             None => {
                 let state = State::new(self.policy.unwrap_or_default());
-                Ok(Store::from_parts(state, LogSlot::Volatile, self.clock, Recovery::default()))
+                Ok(Store::from_parts(
+                    state,
+                    LogSlot::Volatile,
+                    self.clock,
+                    Recovery::default(),
+                ))
             }
             Some(log) => Store::open_log(log, self.clock, self.policy, None),
         }
@@ -864,7 +869,11 @@ impl Store {
                 .collect();
             m.version = Some(state.keywords_version);
         }
-        Arc::clone(channel.and_then(|c| m.channels.get(c)).unwrap_or(&m.account))
+        Arc::clone(
+            channel
+                .and_then(|c| m.channels.get(c))
+                .unwrap_or(&m.account),
+        )
     }
 
     /// The compiled keywords in force on a channel.
@@ -1261,7 +1270,13 @@ impl Store {
             .filter(|r| r.action == crate::model::Action::OptOut)
             .filter_map(|r| {
                 let list = r.list.filter(|l| ids.contains(l))?;
-                Some((r.at, list, r.scope.clone(), r.source, r.addresses.to_bitmap()))
+                Some((
+                    r.at,
+                    list,
+                    r.scope.clone(),
+                    r.source,
+                    r.addresses.to_bitmap(),
+                ))
             })
             .collect();
         Ok(ExportData {
@@ -1411,4 +1426,3 @@ impl View<'_> {
         }
     }
 }
-

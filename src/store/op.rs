@@ -12,8 +12,8 @@ use crate::keyword::Keywords;
 use crate::model::{Action, Channel, KeywordScope, ListId, Scope, Source, Timestamp};
 use crate::persist::codec::{Reader, Writer};
 
-use super::list::ListSettings;
 use super::Policy;
+use super::list::ListSettings;
 
 /// One change, as logged.
 #[derive(Clone, Debug, PartialEq)]
@@ -367,7 +367,10 @@ mod tests {
                 pending: true,
             },
             Op::Policy(Policy::default()),
-            Op::Batch(vec![Op::Intern(Vec::new()), Op::KeywordScope(ch, KeywordScope::Channel)]),
+            Op::Batch(vec![
+                Op::Intern(Vec::new()),
+                Op::KeywordScope(ch, KeywordScope::Channel),
+            ]),
         ];
         for op in ops {
             let bytes = op.encode().unwrap();

@@ -132,8 +132,7 @@ impl Store {
                 return Ok(Some(SkipReason::OptedOut));
             }
         }
-        if dispatch.category().honours_opt_outs() && hashed_out(dispatch.hashed_lists(), address)
-        {
+        if dispatch.category().honours_opt_outs() && hashed_out(dispatch.hashed_lists(), address) {
             return Ok(Some(SkipReason::OptedOut));
         }
         Ok(None)

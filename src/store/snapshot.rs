@@ -128,7 +128,8 @@ pub(crate) fn encode(state: &State) -> Result<Vec<u8>, Error> {
         match tag {
             1 => state.policy.encode(&mut w),
             2 => {
-                let mut names: Vec<(&Channel, u32)> = channels.0.iter().map(|(c, i)| (c, *i)).collect();
+                let mut names: Vec<(&Channel, u32)> =
+                    channels.0.iter().map(|(c, i)| (c, *i)).collect();
                 names.sort_by_key(|(_, i)| *i);
                 w.len(names.len());
                 for (c, _) in names {
@@ -526,11 +527,18 @@ mod tests {
     fn ids_out_of_range_are_refused() {
         let fine = State::new(Policy::default());
         assert!(decode(&encode(&fine).unwrap()).is_ok());
-        for bad in [0u64, AddressId::from_email_index(0).get(), 10_000_000_000_000_000_000] {
+        for bad in [
+            0u64,
+            AddressId::from_email_index(0).get(),
+            10_000_000_000_000_000_000,
+        ] {
             let mut state = State::new(Policy::default());
             state.blocked.insert(bad);
             let err = decode(&encode(&state).unwrap()).unwrap_err();
-            assert!(matches!(err.kind(), ErrorKind::Corrupt { .. }), "{bad}: {err}");
+            assert!(
+                matches!(err.kind(), ErrorKind::Corrupt { .. }),
+                "{bad}: {err}"
+            );
             let mut state = State::new(Policy::default());
             state.lists[0].entries.account.insert(bad);
             assert!(decode(&encode(&state).unwrap()).is_err(), "{bad}");

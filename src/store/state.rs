@@ -502,7 +502,12 @@ impl State {
                 }
             }
         } else {
-            ids.extend(who.emails.iter().filter_map(|e| self.emails.id(e)).map(AddressId::get));
+            ids.extend(
+                who.emails
+                    .iter()
+                    .filter_map(|e| self.emails.id(e))
+                    .map(AddressId::get),
+            );
         }
         if ids.is_empty() {
             return who.phones.clone();

@@ -477,10 +477,7 @@ impl Store {
         let (_, applied) = self.commit(|view| {
             let mut emails = Vec::new();
             for &id in ids.iter().filter(|id| id.is_email()) {
-                let email = view
-                    .email(id)
-                    .ok_or(ErrorKind::UnknownEmailId(id))?
-                    .clone();
+                let email = view.email(id).ok_or(ErrorKind::UnknownEmailId(id))?.clone();
                 emails.push(email);
             }
             emails.sort();
@@ -672,7 +669,12 @@ impl Store {
     /// # }
     /// ```
     pub fn set_channel_keywords(&self, channel: &Channel, keywords: Keywords) -> Result<(), Error> {
-        self.commit(|_| Ok((Some(Op::Keywords(Some(channel.clone()), keywords.clone())), ())))
-            .map(drop)
+        self.commit(|_| {
+            Ok((
+                Some(Op::Keywords(Some(channel.clone()), keywords.clone())),
+                (),
+            ))
+        })
+        .map(drop)
     }
 }
