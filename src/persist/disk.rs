@@ -169,8 +169,8 @@ pub(crate) mod faulty {
 
     #[derive(Debug, Default)]
     pub(crate) struct Plan {
-        /// Fail the operation of this kind whose count reaches `at`.
-        pub(crate) fail: Option<(Kind, u64)>,
+        /// Fail the operations of these kinds whose counts reach these.
+        pub(crate) fail: Vec<(Kind, u64)>,
         pub(crate) counts: Vec<(Kind, u64)>,
         pub(crate) failed: bool,
     }
@@ -187,7 +187,7 @@ pub(crate) mod faulty {
                     1
                 }
             };
-            if self.fail == Some((kind, n)) {
+            if self.fail.contains(&(kind, n)) {
                 self.failed = true;
                 return Err(io::Error::other(format!("injected {kind:?} failure #{n}")));
             }

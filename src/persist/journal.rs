@@ -266,8 +266,12 @@ impl Journal {
             let mut file = self.disk.create(&path)?;
             file.write_all(&header(start))?;
             file.sync()?;
+            drop(file);
             self.disk.sync_dir(&self.dir)?;
-            Ok(file)
+            // Appends go through an append-mode handle: after a failed
+            // write is cut off, the next record lands at the new end, not
+            // after a hole where the cut record was.
+            self.disk.append(&path)
         })();
         match created {
             Ok(file) => Ok(Current {
@@ -278,11 +282,17 @@ impl Journal {
             }),
             Err(e) => {
                 // A journal file that may name a start it never got must
-                // not outlive the failure: on open it would cut off the
-                // records the older file goes on receiving.
-                if self.disk.remove(&path).is_err() && path.exists() {
+                // not outlive the failure, even across a power cut: on open
+                // it would cut off the records the older file goes on
+                // receiving. Its removal is made durable, or nothing more is
+                // written.
+                let removed = match self.disk.remove(&path) {
+                    Ok(()) => true,
+                    Err(r) => r.kind() == std::io::ErrorKind::NotFound,
+                };
+                if !removed || self.disk.sync_dir(&self.dir).is_err() {
                     return Err(ErrorKind::LogBroken(format!(
-                        "journal {} could not be created ({e}) or removed",
+                        "journal {} could not be created ({e}), nor its removal made durable",
                         path.display()
                     ))
                     .into());
