@@ -797,3 +797,27 @@ fn a_second_open_of_a_directory_is_refused() {
     drop(first);
     Store::open(dir.path()).unwrap();
 }
+
+/// A version-1 directory migrates however its journal is opened, also
+/// through `Store::builder().log(Journal::open(dir)?)`.
+#[test]
+fn version_1_directories_migrate_through_the_journal_too() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/v1-store");
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(&fixture).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+    }
+    let expected = std::fs::read_to_string(fixture.with_extension("history")).unwrap();
+    let store = Store::builder()
+        .log(Journal::open(dir.path()).unwrap())
+        .build()
+        .unwrap();
+    assert!(store.recovery().migrated);
+    // Every version-1 change, and the deletion's record.
+    assert_eq!(store.history(..).len(), expected.lines().count() + 1);
+    let history = store.history(..);
+    store.checkpoint().unwrap();
+    drop(store);
+    assert_eq!(Store::open(dir.path()).unwrap().history(..), history);
+}

@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::keyword::KeywordKind;
 use crate::model::{Action, Channel, KeywordScope, ListId, Scope, Source, Timestamp};
 use crate::persist::codec::Reader;
-use crate::persist::{Journal, legacy_records};
+use crate::persist::legacy_records;
 
 use super::Store;
 use super::list::ListSettings;
@@ -25,8 +25,9 @@ pub(crate) struct Migration {
 }
 
 impl Migration {
-    pub(crate) fn take(journal: &mut Journal) -> Result<Option<Migration>, Error> {
-        let legacy = journal.take_legacy();
+    pub(crate) fn from_files(
+        legacy: Vec<(PathBuf, Vec<u8>)>,
+    ) -> Result<Option<Migration>, Error> {
         if legacy.is_empty() {
             return Ok(None);
         }
@@ -72,8 +73,20 @@ impl Migration {
             ));
         }
         let generation = state.v1_generation.unwrap_or(0);
-        // Version 1 kept one journal per snapshot generation and deleted
-        // the others as covered.
+        // Version 1 kept one journal per snapshot generation; older ones
+        // are covered by the snapshot. A newer one is not accounted for.
+        if let Some((path, g, _)) = self
+            .files
+            .iter()
+            .find(|(_, g, _)| g.is_some_and(|g| g > generation))
+        {
+            return Err(crate::error::ErrorKind::Gap {
+                what: path.display().to_string(),
+                expected: generation,
+                found: g.unwrap_or(0),
+            }
+            .into());
+        }
         for (_, g, records) in &self.files {
             if *g != Some(generation) {
                 continue;
@@ -172,8 +185,10 @@ fn who(state: &State, addresses: &[Address]) -> Who {
             Address::Email(e) => emails.push(e.under(state.policy.email_aliases)),
         }
     }
-    emails.sort();
-    emails.dedup();
+    // Version 1 gave new addresses ids in the order given, repeats
+    // skipped: the same order here gives the same ids.
+    let mut seen = std::collections::HashSet::with_capacity(emails.len());
+    emails.retain(|e: &crate::address::Email| seen.insert(e.as_str().to_owned()));
     Who {
         phones: crate::bitmap::from_unsorted(phones),
         emails,
@@ -387,5 +402,69 @@ fn inbound_v1(
             (!ops.is_empty()).then_some(Op::Batch(ops))
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{Channel, ListId, Scope};
+    use crate::persist::codec::Writer;
+    use crate::{Normalizer, Store};
+
+    fn edit(w: &mut Writer, channel: Option<u64>) {
+        w.len(1);
+        w.u32(0);
+        match channel {
+            None => w.u8(0),
+            Some(c) => {
+                w.u8(1);
+                w.u64(c);
+            }
+        }
+        w.u8(0); // manual
+        w.i64(1_000);
+    }
+
+    fn record(out: &mut Vec<u8>, payload: &[u8]) {
+        let len = payload.len() as u32;
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&(!len).to_le_bytes());
+        out.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+        out.extend_from_slice(payload);
+    }
+
+    /// Version 1 gave emails ids in the order a bulk change named them; a
+    /// later change by id must reach the same person after migration.
+    #[test]
+    fn migrated_email_ids_follow_version_1_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = Vec::new();
+        file.extend_from_slice(b"OPTOUTJL");
+        file.extend_from_slice(&1u32.to_le_bytes());
+        file.extend_from_slice(&0u64.to_le_bytes());
+        // opt_out_many([zed, amy]): zed gets index 0.
+        let mut w = Writer::default();
+        w.u8(0);
+        w.len(2);
+        for e in ["zed@example.com", "amy@example.com"] {
+            w.u8(1);
+            w.str(e);
+        }
+        edit(&mut w, None);
+        record(&mut file, &w.buf);
+        // opt_out_ids([email index 0]) on channel 5.
+        let mut w = Writer::default();
+        w.u8(2);
+        let ids: roaring::RoaringTreemap = [0xFFFF_FFFF_0000_0000u64].into_iter().collect();
+        w.treemap(&ids).unwrap();
+        w.u64(1);
+        edit(&mut w, Some(5));
+        record(&mut file, &w.buf);
+        std::fs::write(dir.path().join("journal-0000000000000000.log"), &file).unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let n = Normalizer::default();
+        let ch = Scope::Channel(Channel::new("5").unwrap());
+        assert!(store.contains(ListId::SYSTEM, &ch, &n.address("zed@example.com").unwrap()));
+        assert!(!store.contains(ListId::SYSTEM, &ch, &n.address("amy@example.com").unwrap()));
     }
 }

@@ -221,6 +221,8 @@ pub struct StoreBuilder {
     policy: Option<Policy>,
     durability: Durability,
     log: Option<Box<dyn Log>>,
+    /// Version-1 files a [`Journal`] given to [`StoreBuilder::log`] found.
+    legacy: Vec<(std::path::PathBuf, Vec<u8>)>,
 }
 
 impl fmt::Debug for StoreBuilder {
@@ -239,6 +241,7 @@ impl Default for StoreBuilder {
             policy: None,
             durability: Durability::EveryChange,
             log: None,
+            legacy: Vec::new(),
         }
     }
 }
@@ -322,6 +325,11 @@ impl StoreBuilder {
     /// # }
     /// ```
     pub fn log(mut self, log: impl Log + 'static) -> StoreBuilder {
+        let mut log = log;
+        // A journal of a version-1 directory migrates however it is opened.
+        if let Some(journal) = (&mut log as &mut dyn std::any::Any).downcast_mut::<Journal>() {
+            self.legacy = journal.take_legacy();
+        }
         self.log = Some(Box::new(log));
         self
     }
@@ -355,7 +363,10 @@ impl StoreBuilder {
                     Recovery::default(),
                 ))
             }
-            Some(log) => Store::open_log(log, self.clock, self.policy, None),
+            Some(log) => {
+                let migration = legacy::Migration::from_files(self.legacy)?;
+                Store::open_log(log, self.clock, self.policy, migration)
+            }
         }
     }
 
@@ -383,7 +394,7 @@ impl StoreBuilder {
     /// ```
     pub fn open(self, dir: impl AsRef<Path>) -> Result<Store, Error> {
         let journal = Journal::open(dir.as_ref())?.durability(self.durability);
-        Store::open_journal(journal, self.clock, self.policy)
+        self.log(journal).build()
     }
 
     /// Loads a snapshot written by [`Store::save`] into a store kept in
@@ -580,15 +591,6 @@ impl Store {
             }
         }
         Ok(store)
-    }
-
-    fn open_journal(
-        mut journal: Journal,
-        clock: Arc<dyn Clock>,
-        policy: Option<Policy>,
-    ) -> Result<Store, Error> {
-        let migration = legacy::Migration::take(&mut journal)?;
-        Store::open_log(Box::new(journal), clock, policy, migration)
     }
 
     pub(crate) fn read(&self) -> RwLockReadGuard<'_, State> {
