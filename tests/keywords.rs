@@ -894,3 +894,31 @@ fn labelled_revocation_messages() {
         wrong.join("\n")
     );
 }
+
+/// An opt-out word anywhere wins, whatever the matching policy and
+/// whatever words the account adds: a leading START does not outweigh a
+/// later STOP, and an opt-in or help word cannot hold an opt-out word.
+#[test]
+fn an_opt_out_word_anywhere_wins_in_every_mode() {
+    let leading = Keywords::default()
+        .matching(KeywordMatch::Leading)
+        .compile(&[]);
+    for text in ["Start? No, STOP", "start stop", "help stop", "START. STOP"] {
+        assert!(
+            matches!(leading.find(text).map(|h| h.kind), Some(optout::keyword::KeywordKind::OptOut(_))),
+            "{text}"
+        );
+    }
+    for (word, is_opt_in) in [("YES STOP", true), ("OK STOP", false), ("please stop", true), ("dont stop", false)] {
+        let keywords = if is_opt_in {
+            Keywords::default().add_opt_in(word)
+        } else {
+            Keywords::default().add_help(word)
+        };
+        assert!(
+            matches!(keywords.validate().map_err(Error::into_kind), Err(ErrorKind::InvalidList { .. })),
+            "{word}"
+        );
+    }
+    assert!(Keywords::default().add_opt_in("GO").validate().is_ok());
+}

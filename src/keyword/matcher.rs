@@ -93,7 +93,20 @@ impl KeywordMatcher {
                             best = Some(*hit);
                         }
                     }
-                    return best;
+                    // An opt-out word later in the message wins over a
+                    // leading opt-in or help word ("Start? No, STOP").
+                    return match best {
+                        Some(hit) if !matches!(hit.kind, KeywordKind::OptOut(_)) => {
+                            match classify::classify(message, &self.langs) {
+                                Intent::OptOut(lang) => Some(KeywordHit {
+                                    kind: KeywordKind::OptOut(ListId::SYSTEM),
+                                    language: Some(language_of(lang)),
+                                }),
+                                _ => Some(hit),
+                            }
+                        }
+                        other => other,
+                    };
                 }
                 KeywordMatch::Sentences => {
                     // A list's own keyword said politely ("STOPPROMO

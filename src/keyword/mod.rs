@@ -384,9 +384,10 @@ impl Keywords {
         if self.extra.iter().any(|(w, _)| canonical(w).is_empty()) {
             return Err(Error::invalid_list(ListField::Keyword, "must not be empty"));
         }
-        // An opt-in or help word must not begin with an opt-out word: with
-        // leading matching, "STOP PLEASE" as an opt-in would turn a
-        // revocation into a resubscription.
+        // An opt-in or help word must hold no opt-out word, at its start or
+        // anywhere in it, and must not read as a request to stop: with
+        // leading matching "STOP PLEASE", and as a whole word "YES STOP",
+        // would turn a revocation into a resubscription.
         let opt_out = |key: &str| {
             matches!(builtin_meaning(key), Some(m) if m == OPTS_OUT)
                 || self
@@ -400,16 +401,24 @@ impl Keywords {
             }
             let key = canonical(word);
             let words: Vec<&str> = key.split(' ').collect();
-            for n in 1..=words.len() {
-                let prefix = words.get(..n).unwrap_or_default().join(" ");
-                if opt_out(&prefix) {
-                    return Err(Error::invalid_list(
-                        ListField::Keyword,
-                        format!(
-                            "{word:?} begins with the opt-out keyword {prefix:?}, so it cannot opt in or ask for help"
-                        ),
-                    ));
+            for start in 0..words.len() {
+                for end in start + 1..=words.len() {
+                    let part = words.get(start..end).unwrap_or_default().join(" ");
+                    if opt_out(&part) {
+                        return Err(Error::invalid_list(
+                            ListField::Keyword,
+                            format!(
+                                "{word:?} holds the opt-out keyword {part:?}, so it cannot opt in or ask for help"
+                            ),
+                        ));
+                    }
                 }
+            }
+            if classify::classify(word, &ALL_LANGS) != classify::Intent::None {
+                return Err(Error::invalid_list(
+                    ListField::Keyword,
+                    format!("{word:?} reads as a request to stop, so it cannot opt in or ask for help"),
+                ));
             }
         }
         Ok(())
@@ -656,6 +665,15 @@ impl Keywords {
 }
 
 const OPTS_OUT: &str = "opts out of every list";
+
+/// Every language's sentence words.
+const ALL_LANGS: [classify::Lang; 5] = [
+    classify::Lang::En,
+    classify::Lang::Es,
+    classify::Lang::Fr,
+    classify::Lang::Pt,
+    classify::Lang::De,
+];
 
 /// What a built-in keyword (an FCC word, or a shipped language's opt-out,
 /// opt-in or help word) does, given its canonical form; `None` for any
