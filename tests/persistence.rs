@@ -433,6 +433,20 @@ fn stores_on_one_memory_log_converge() {
     assert_eq!(a.seq(), log.len());
     let c = open();
     assert_eq!(bytes(&c), bytes(&a));
+    // A replica that fell behind a checkpoint (the records it missed are
+    // gone from the log) reloads from the checkpoint.
+    for i in 10..15 {
+        a.opt_out(&phone(i), &Edit::new()).unwrap();
+    }
+    a.set_keywords(Keywords::default().add_opt_out("ENOUGH")).unwrap();
+    a.checkpoint().unwrap();
+    assert_eq!(
+        b.check(&phone(12), &optout::Dispatch::marketing()).unwrap(),
+        Some(optout::filter::SkipReason::OptedOut)
+    );
+    assert_eq!(bytes(&b), bytes(&a));
+    let enough = b.inbound(&phone(20), &sms, "enough").unwrap();
+    assert_eq!(enough.action, optout::inbound::InboundAction::OptOut);
 }
 
 /// A small journal, the history after each of its records, and the

@@ -617,8 +617,11 @@ impl Store {
         mut resolve: impl FnMut(&View<'_>) -> Result<(Option<Op>, T), Error>,
     ) -> Result<(T, Applied), Error> {
         let mut slot = self.lock_log();
+        let mut taken = 0u32;
         loop {
-            self.catch_up(&mut slot)?;
+            // A log that said another writer took the number is read even
+            // if it does not call itself shared.
+            self.catch_up_if(&mut slot, taken > 0)?;
             let (op, out, seq) = {
                 let state = self.read();
                 let view = View {
@@ -635,6 +638,13 @@ impl Store {
             if let LogSlot::Log(log) = &mut *slot {
                 let bytes = op.encode()?;
                 if log.append(seq, &bytes)? == crate::persist::Appended::Taken {
+                    taken += 1;
+                    if taken > 1_000 {
+                        return Err(ErrorKind::LogBroken(format!(
+                            "the log keeps reporting record {seq} as taken but has nothing new to read"
+                        ))
+                        .into());
+                    }
                     continue;
                 }
             }
@@ -645,17 +655,47 @@ impl Store {
 
     /// Applies what other writers appended to a shared log.
     fn catch_up(&self, slot: &mut LogSlot) -> Result<(), Error> {
+        self.catch_up_if(slot, false)
+    }
+
+    /// Applies what other writers appended, when the log is shared (or
+    /// `anyway`). A store that fell behind the log's checkpoint (the
+    /// records it missed are gone) reloads from the checkpoint.
+    fn catch_up_if(&self, slot: &mut LogSlot, anyway: bool) -> Result<(), Error> {
         let LogSlot::Log(log) = slot else {
             return Ok(());
         };
-        if !self.shared {
+        if !self.shared && !anyway {
             return Ok(());
         }
-        let after = self.read().seq;
-        log.read(after, &mut |seq, bytes| {
-            let mut state = self.write_state();
-            replay(&mut state, seq, bytes)
-        })
+        let read = |log: &mut Box<dyn Log>| {
+            let after = self.read().seq;
+            log.read(after, &mut |seq, bytes| {
+                let mut state = self.write_state();
+                replay(&mut state, seq, bytes)
+            })
+        };
+        match read(log) {
+            Err(e) if matches!(e.kind(), ErrorKind::Gap { .. }) => {
+                let Some(checkpoint) = log.load_checkpoint()? else {
+                    return Err(e);
+                };
+                let fresh = snapshot::decode(&checkpoint.snapshot)?;
+                {
+                    let mut state = self.write_state();
+                    if fresh.seq <= state.seq {
+                        return Err(e);
+                    }
+                    *state = fresh;
+                }
+                self.matchers
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .version = None;
+                read(log)
+            }
+            other => other,
+        }
     }
 
     /// Brings a store on a shared log up to the log's head, so that a
