@@ -21,6 +21,8 @@ const VERSION: u8 = 2;
 const TAG: usize = 16;
 /// Bytes of the keyed digest that binds an email token to its address.
 const DIGEST: usize = 12;
+/// Bytes of the keyed digest that binds a token to its list's name.
+const LIST_DIGEST: usize = 4;
 /// Longest token accepted, in characters, before any decoding.
 const MAX_TOKEN_CHARS: usize = 640;
 /// The RFC 8058 one-click POST body.
@@ -67,6 +69,10 @@ pub struct UnsubscribeToken {
     /// The keyed digest, when the token was read from a link.
     digest: Option<[u8; DIGEST]>,
     list: ListId,
+    /// The list's name as compared for uniqueness, when a store made the
+    /// token (to sign); else the keyed digest of it read from the link.
+    list_name: Option<String>,
+    list_digest: Option<[u8; LIST_DIGEST]>,
     channel: Option<Channel>,
     issued: Timestamp,
     expires: Option<Timestamp>,
@@ -246,6 +252,13 @@ impl UnsubscribeToken {
             None => out.extend_from_slice(&self.address.get().to_le_bytes()),
         }
         out.extend_from_slice(&self.list.get().to_le_bytes());
+        let list_digest = match &self.list_name {
+            Some(name) => keys
+                .tagged_digest::<LIST_DIGEST>(key_id, b"optout list\0", name)
+                .unwrap_or_default(),
+            None => self.list_digest.unwrap_or_default(),
+        };
+        out.extend_from_slice(&list_digest);
         if let Some(c) = &self.channel {
             let name = c.as_str().as_bytes();
             out.extend_from_slice(&(name.len() as u16).to_le_bytes());
@@ -287,6 +300,7 @@ impl UnsubscribeToken {
             (id, None)
         };
         let list = ListId::new(u32::from_le_bytes(arr(take(4)?)?));
+        let list_digest: [u8; LIST_DIGEST] = arr(take(LIST_DIGEST)?)?;
         let channel = if flags & 1 != 0 {
             let n = u16::from_le_bytes(arr(take(2)?)?);
             let name =
@@ -310,6 +324,8 @@ impl UnsubscribeToken {
             email: None,
             digest,
             list,
+            list_name: None,
+            list_digest: Some(list_digest),
             channel,
             issued,
             expires,
@@ -513,11 +529,16 @@ impl UnsubscribeKeys {
 
     /// The keyed digest that binds an email token to its address.
     fn digest(&self, key_id: u8, canonical: &str) -> Option<[u8; DIGEST]> {
+        self.tagged_digest::<DIGEST>(key_id, b"optout email\0", canonical)
+    }
+
+    /// A keyed digest of `text`, domain-separated by `tag`.
+    fn tagged_digest<const N: usize>(&self, key_id: u8, tag: &[u8], text: &str) -> Option<[u8; N]> {
         let mut mac = self.key(key_id)?.clone();
-        mac.update(b"optout email\0");
-        mac.update(canonical.as_bytes());
+        mac.update(tag);
+        mac.update(text.as_bytes());
         let full = mac.finalize().into_bytes();
-        full.get(..DIGEST)?.try_into().ok()
+        full.get(..N)?.try_into().ok()
     }
 
     /// Signs a token: a compact, URL-safe string.
@@ -533,7 +554,7 @@ impl UnsubscribeKeys {
     /// let keys = UnsubscribeKeys::new(1, &[42; 32])?;
     /// let a = Normalizer::default().address("ann@example.com")?;
     /// let text = keys.sign(&Store::new().unsubscribe_token(&a, ListId::SYSTEM)?);
-    /// assert!(text.len() <= 64);
+    /// assert!(text.len() <= 72);
     /// assert!(text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
     /// # Ok(())
     /// # }
@@ -852,11 +873,7 @@ impl Store {
         }
         // An authentic link for a list deleted since: the person still asked
         // to stop, so the system list records it.
-        let list = if self.list(parsed.list).is_some() {
-            parsed.list
-        } else {
-            ListId::SYSTEM
-        };
+        let list = self.token_list(keys, &parsed);
         let mut edit = Edit::new().list(list).source(Source::WebForm).at(now);
         if let Some(c) = &parsed.channel {
             // Recorded account-wide all the same: web-form opt-outs are.
@@ -877,21 +894,47 @@ impl Store {
         }
         let digest = token.digest.ok_or(TokenRejected::Malformed)?;
         let matches = |e: &Email| keys.digest(token.key_id, e.as_str()) == Some(digest);
-        let state = self.read();
-        if let Some(e) = state.emails.email(token.address)
+        // A copy of the table's handle: the search below holds no lock.
+        let emails = self.email_table();
+        if let Some(e) = emails.email(token.address)
             && matches(e)
         {
             return Ok(Address::Email(e.clone()));
         }
         // The index names someone else here (or no one): find the address
         // by its digest, or refuse.
-        state
-            .emails
+        emails
             .iter()
             .find(|e| matches(e))
             .cloned()
             .map(Address::Email)
             .ok_or(TokenRejected::UnknownRecipient)
+    }
+
+    /// The list a verified token names here: the list with its id and
+    /// name, else the list with its name (ids differ between stores),
+    /// else — the list was deleted or renamed since — the system list: the
+    /// person still asked to stop.
+    fn token_list(&self, keys: &UnsubscribeKeys, token: &UnsubscribeToken) -> ListId {
+        let Some(digest) = token.list_digest else {
+            return ListId::SYSTEM;
+        };
+        let named = |list: &crate::store::List| {
+            keys.tagged_digest::<LIST_DIGEST>(
+                token.key_id,
+                b"optout list\0",
+                &list.settings().name_key(),
+            ) == Some(digest)
+        };
+        if let Some(list) = self.list(token.list)
+            && named(&list)
+        {
+            return list.id();
+        }
+        self.lists()
+            .iter()
+            .find(|l| named(l))
+            .map_or(ListId::SYSTEM, |l| l.id())
     }
 
     /// A token for a recipient of this store, issued now. An email address
@@ -942,11 +985,17 @@ impl Store {
                 .phone_id()
                 .ok_or_else(|| Error::corrupt("log", 0, "an address without an id"))?,
         };
+        let list_name = self
+            .list(list)
+            .map(|l| l.settings().name_key())
+            .ok_or(ErrorKind::UnknownList(list))?;
         Ok(UnsubscribeToken {
             address: id,
             email,
             digest: None,
             list,
+            list_name: Some(list_name),
+            list_digest: None,
             channel: None,
             issued,
             expires: None,

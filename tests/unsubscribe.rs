@@ -472,3 +472,29 @@ proptest! {
         prop_assert!(!on_system(&store, &y));
     }
 }
+
+/// A link names its list by name too: in a store where the list has
+/// another id, the link still leaves the right list, never the one that
+/// happens to hold its old id.
+#[test]
+fn links_leave_the_list_they_name_in_another_store() {
+    let old = at_now();
+    old.create_list(ListSettings::new("Promotions")).unwrap();
+    let news = old.create_list(ListSettings::new("Newsletter")).unwrap();
+    let link = token_for(&old, "+14155550123", news);
+
+    let new = at_now();
+    let news_here = new.create_list(ListSettings::new("Newsletter")).unwrap();
+    let promo_here = new.create_list(ListSettings::new("Promotions")).unwrap();
+    assert_eq!(promo_here, news, "the old id names another list here");
+    new.unsubscribe_at(&keys(), &link, ONE_CLICK, now()).unwrap();
+    let a = addr("+14155550123");
+    assert!(new.contains(news_here, &Scope::Account, &a));
+    assert!(!new.contains(promo_here, &Scope::Account, &a));
+    // A list renamed since: the system list takes the opt-out.
+    let third = at_now();
+    third.create_list(ListSettings::new("Promotions")).unwrap();
+    third.create_list(ListSettings::new("Weekly news")).unwrap();
+    third.unsubscribe_at(&keys(), &link, ONE_CLICK, now()).unwrap();
+    assert!(on_system(&third, "+14155550123"));
+}

@@ -894,6 +894,12 @@ impl Store {
         self.clock.now()
     }
 
+    /// The email table as it is now: a shared handle, so that a long
+    /// search holds no lock.
+    pub(crate) fn email_table(&self) -> Arc<crate::address::EmailTable> {
+        Arc::clone(&self.read().emails)
+    }
+
     /// The keyword matcher for a channel (its own settings, or the
     /// account's), compiled from the state's settings when stale.
     fn matcher_for(&self, state: &State, channel: Option<&Channel>) -> Arc<KeywordMatcher> {
