@@ -318,8 +318,9 @@ impl Store {
     /// recording policy, so a number from a range the metadata does not
     /// know yet is still recorded), and each batch is one logged change,
     /// so a ten-million-row file never needs ten million rows in memory
-    /// (unless [`ImportMode::AllOrNothing`] is asked for). Each bad row is
-    /// reported with its line number.
+    /// (unless [`ImportMode::AllOrNothing`] is asked for: then the whole
+    /// file is one change, recorded entirely or not at all). Each bad row
+    /// is reported with its line number.
     ///
     /// # Errors
     ///
@@ -519,7 +520,8 @@ impl Store {
         Ok(pending)
     }
 
-    /// Applies good rows, grouped so that each group is one bulk change.
+    /// Applies good rows as one logged change, grouped by list, scope,
+    /// source and time: all of them are recorded, or none.
     fn apply_pending(&self, rows: Vec<Pending>, report: &mut ImportReport) -> Result<(), Error> {
         let mut groups: HashMap<(ListId, Scope, Source, Timestamp), Vec<Address>> = HashMap::new();
         for p in rows {
@@ -530,17 +532,17 @@ impl Store {
         }
         let mut keys: Vec<_> = groups.keys().cloned().collect();
         keys.sort_by(|(l1, s1, _, a1), (l2, s2, _, a2)| (a1, l1, s1).cmp(&(a2, l2, s2)));
+        let mut batch = Vec::with_capacity(keys.len());
         for key in keys {
             if let Some(addresses) = groups.remove(&key) {
                 let (list, scope, source, at) = key;
-                let bulk = self.opt_out_many(
-                    &addresses,
-                    &Edit::new().list(list).scope(scope).source(source).at(at),
-                )?;
-                report.applied += bulk.changed;
-                report.unchanged += bulk.unchanged;
+                let edit = Edit::new().list(list).scope(scope).source(source).at(at);
+                batch.push((addresses, edit));
             }
         }
+        let bulk = self.opt_out_groups(&batch)?;
+        report.applied += bulk.changed;
+        report.unchanged += bulk.unchanged;
         Ok(())
     }
 

@@ -103,6 +103,26 @@ fn all_or_nothing_applies_nothing_when_a_row_is_bad() {
 }
 
 #[test]
+fn all_or_nothing_is_one_change_in_the_log() {
+    let store = Store::new();
+    let file = "phone,source,time\n\
+                +14155550100,keyword,2025-11-01\n\
+                +14155550101,web form,2025-11-02\n\
+                +14155550102,keyword,2025-11-03\n";
+    let before = store.seq();
+    let import = Import::new().mode(ImportMode::AllOrNothing);
+    let report = store.import(file.as_bytes(), &us(), &import).unwrap();
+    assert_eq!(report.applied, 3);
+    // Rows with different sources and times form three groups; they are
+    // still committed as one operation, so no reader sees half the file.
+    assert_eq!(store.seq(), before + 1);
+    let history = store.history(..);
+    assert_eq!(history.len(), 3);
+    assert_eq!(history[1].source, Source::WebForm);
+    assert_eq!(history[2].at, "2025-11-03".parse::<Timestamp>().unwrap());
+}
+
+#[test]
 fn plain_files_and_big_streams() {
     let store = Store::new();
     let mut file = String::new();

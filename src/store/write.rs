@@ -396,6 +396,32 @@ impl Store {
         Ok(self.change_one(Action::Unblock, address, edit)?.pop())
     }
 
+    /// Opt-outs of several groups of addresses, each with its edit, as one
+    /// change: all of them are recorded, or none.
+    pub(crate) fn opt_out_groups(&self, groups: &[(Vec<Address>, Edit)]) -> Result<Bulk, Error> {
+        let now = self.now();
+        let (_, applied) = self.commit(|view| {
+            let mut ops = Vec::with_capacity(groups.len());
+            for (addresses, edit) in groups {
+                let at = edit.time().unwrap_or(now);
+                let who = view.who(addresses);
+                ops.push(view.change(Action::OptOut, who, addresses.len() as u64, edit, at)?);
+            }
+            Ok((
+                match ops.len() {
+                    0 => None,
+                    1 => ops.pop(),
+                    _ => Some(Op::Batch(ops)),
+                },
+                (),
+            ))
+        })?;
+        Ok(Bulk {
+            changed: applied.changed,
+            unchanged: applied.unchanged,
+        })
+    }
+
     /// Adds many addresses to the edit's lists at once: one operation, one
     /// history record per list.
     ///
