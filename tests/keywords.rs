@@ -905,18 +905,29 @@ fn an_opt_out_word_anywhere_wins_in_every_mode() {
         .compile(&[]);
     for text in ["Start? No, STOP", "start stop", "help stop", "START. STOP"] {
         assert!(
-            matches!(leading.find(text).map(|h| h.kind), Some(optout::keyword::KeywordKind::OptOut(_))),
+            matches!(
+                leading.find(text).map(|h| h.kind),
+                Some(optout::keyword::KeywordKind::OptOut(_))
+            ),
             "{text}"
         );
     }
-    for (word, is_opt_in) in [("YES STOP", true), ("OK STOP", false), ("please stop", true), ("dont stop", false)] {
+    for (word, is_opt_in) in [
+        ("YES STOP", true),
+        ("OK STOP", false),
+        ("please stop", true),
+        ("dont stop", false),
+    ] {
         let keywords = if is_opt_in {
             Keywords::default().add_opt_in(word)
         } else {
             Keywords::default().add_help(word)
         };
         assert!(
-            matches!(keywords.validate().map_err(Error::into_kind), Err(ErrorKind::InvalidList { .. })),
+            matches!(
+                keywords.validate().map_err(Error::into_kind),
+                Err(ErrorKind::InvalidList { .. })
+            ),
             "{word}"
         );
     }

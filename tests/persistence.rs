@@ -438,7 +438,8 @@ fn stores_on_one_memory_log_converge() {
     for i in 10..15 {
         a.opt_out(&phone(i), &Edit::new()).unwrap();
     }
-    a.set_keywords(Keywords::default().add_opt_out("ENOUGH")).unwrap();
+    a.set_keywords(Keywords::default().add_opt_out("ENOUGH"))
+        .unwrap();
     a.checkpoint().unwrap();
     assert_eq!(
         b.check(&phone(12), &optout::Dispatch::marketing()).unwrap(),

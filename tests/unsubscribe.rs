@@ -487,7 +487,8 @@ fn links_leave_the_list_they_name_in_another_store() {
     let news_here = new.create_list(ListSettings::new("Newsletter")).unwrap();
     let promo_here = new.create_list(ListSettings::new("Promotions")).unwrap();
     assert_eq!(promo_here, news, "the old id names another list here");
-    new.unsubscribe_at(&keys(), &link, ONE_CLICK, now()).unwrap();
+    new.unsubscribe_at(&keys(), &link, ONE_CLICK, now())
+        .unwrap();
     let a = addr("+14155550123");
     assert!(new.contains(news_here, &Scope::Account, &a));
     assert!(!new.contains(promo_here, &Scope::Account, &a));
@@ -495,6 +496,8 @@ fn links_leave_the_list_they_name_in_another_store() {
     let third = at_now();
     third.create_list(ListSettings::new("Promotions")).unwrap();
     third.create_list(ListSettings::new("Weekly news")).unwrap();
-    third.unsubscribe_at(&keys(), &link, ONE_CLICK, now()).unwrap();
+    third
+        .unsubscribe_at(&keys(), &link, ONE_CLICK, now())
+        .unwrap();
     assert!(on_system(&third, "+14155550123"));
 }

@@ -367,6 +367,13 @@ impl Keywords {
     /// assert!(optout::keyword::Keywords::default().help_reply("x".repeat(301)).validate().is_err());
     /// ```
     pub fn validate(&self) -> Result<(), Error> {
+        self.check_shape()?;
+        self.check_words()
+    }
+
+    /// Checks the limits that do not depend on this version's word lists,
+    /// so settings recorded by another version stay readable.
+    pub(crate) fn check_shape(&self) -> Result<(), Error> {
         for text in [&self.opt_in_reply, &self.help_reply, &self.clarify_reply]
             .into_iter()
             .flatten()
@@ -384,10 +391,32 @@ impl Keywords {
         if self.extra.iter().any(|(w, _)| canonical(w).is_empty()) {
             return Err(Error::invalid_list(ListField::Keyword, "must not be empty"));
         }
-        // An opt-in or help word must hold no opt-out word, at its start or
-        // anywhere in it, and must not read as a request to stop: with
-        // leading matching "STOP PLEASE", and as a whole word "YES STOP",
-        // would turn a revocation into a resubscription.
+        Ok(())
+    }
+
+    /// Checks that no opt-in or help word reads as an opt-out with this
+    /// version's words and classifier.
+    fn check_words(&self) -> Result<(), Error> {
+        for (word, kind) in &self.extra {
+            if *kind == ExtraKind::OptOut {
+                continue;
+            }
+            if let Some(reason) = self.reads_as_opt_out(word) {
+                return Err(Error::invalid_list(
+                    ListField::Keyword,
+                    format!("{word:?} {reason}, so it cannot opt in or ask for help"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Why `word` reads as an opt-out, if it does. An opt-in or help word
+    /// must hold no opt-out word, at its start or anywhere in it, and must
+    /// not read as a request to stop: with leading matching "STOP PLEASE",
+    /// and as a whole word "YES STOP", would turn a revocation into a
+    /// resubscription.
+    fn reads_as_opt_out(&self, word: &str) -> Option<String> {
         let opt_out = |key: &str| {
             matches!(builtin_meaning(key), Some(m) if m == OPTS_OUT)
                 || self
@@ -395,33 +424,20 @@ impl Keywords {
                     .iter()
                     .any(|(w, k)| *k == ExtraKind::OptOut && canonical(w) == key)
         };
-        for (word, kind) in &self.extra {
-            if *kind == ExtraKind::OptOut {
-                continue;
-            }
-            let key = canonical(word);
-            let words: Vec<&str> = key.split(' ').collect();
-            for start in 0..words.len() {
-                for end in start + 1..=words.len() {
-                    let part = words.get(start..end).unwrap_or_default().join(" ");
-                    if opt_out(&part) {
-                        return Err(Error::invalid_list(
-                            ListField::Keyword,
-                            format!(
-                                "{word:?} holds the opt-out keyword {part:?}, so it cannot opt in or ask for help"
-                            ),
-                        ));
-                    }
+        let key = canonical(word);
+        let words: Vec<&str> = key.split(' ').collect();
+        for start in 0..words.len() {
+            for end in start + 1..=words.len() {
+                let part = words.get(start..end).unwrap_or_default().join(" ");
+                if opt_out(&part) {
+                    return Some(format!("holds the opt-out keyword {part:?}"));
                 }
             }
-            if classify::classify(word, &ALL_LANGS) != classify::Intent::None {
-                return Err(Error::invalid_list(
-                    ListField::Keyword,
-                    format!("{word:?} reads as a request to stop, so it cannot opt in or ask for help"),
-                ));
-            }
         }
-        Ok(())
+        if classify::classify(word, &ALL_LANGS) != classify::Intent::None {
+            return Some("reads as a request to stop".into());
+        }
+        None
     }
 
     pub(crate) fn encode(&self, w: &mut Writer) {
@@ -511,7 +527,9 @@ impl Keywords {
             help_reply,
             clarify_reply,
         };
-        keywords.validate().map_err(|e| r.corrupt(e.to_string()))?;
+        keywords
+            .check_shape()
+            .map_err(|e| r.corrupt(e.to_string()))?;
         Ok(keywords)
     }
 
@@ -632,10 +650,17 @@ impl Keywords {
             }
         }
         for (word, kind) in &self.extra {
-            match kind {
-                ExtraKind::OptIn => add(word, KeywordKind::OptIn, None, false),
-                ExtraKind::Help => add(word, KeywordKind::Help, None, false),
-                ExtraKind::OptOut => {}
+            // Settings recorded by another version are not refused when
+            // read back; an opt-in or help word that reads as an opt-out
+            // with this version's words is left out here instead, so the
+            // message falls through to the opt-out it reads as.
+            let kind = match kind {
+                ExtraKind::OptIn => KeywordKind::OptIn,
+                ExtraKind::Help => KeywordKind::Help,
+                ExtraKind::OptOut => continue,
+            };
+            if self.reads_as_opt_out(word).is_none() {
+                add(word, kind, None, false);
             }
         }
         KeywordMatcher::new(words, matching, &self.languages)

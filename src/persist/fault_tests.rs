@@ -188,7 +188,10 @@ fn a_failed_write_that_cannot_be_taken_back_stops_the_journal() {
         for step in script(false) {
             let ok = run(&store, step);
             if broken {
-                assert!(!ok, "sync #{at}: {step:?} was written after the journal broke");
+                assert!(
+                    !ok,
+                    "sync #{at}: {step:?} was written after the journal broke"
+                );
             } else if ok {
                 acknowledged.push(step);
             } else {
@@ -200,7 +203,11 @@ fn a_failed_write_that_cannot_be_taken_back_stops_the_journal() {
         let healthy = Arc::new(Mutex::new(Plan::default()));
         let store = open(dir.path(), &healthy).unwrap();
         for step in acknowledged {
-            assert_ne!(present(&store, step), Some(false), "sync #{at}: {step:?} lost");
+            assert_ne!(
+                present(&store, step),
+                Some(false),
+                "sync #{at}: {step:?} lost"
+            );
         }
         assert!(run(&store, Step::OptOut(9_999)));
     }

@@ -25,9 +25,7 @@ pub(crate) struct Migration {
 }
 
 impl Migration {
-    pub(crate) fn from_files(
-        legacy: Vec<(PathBuf, Vec<u8>)>,
-    ) -> Result<Option<Migration>, Error> {
+    pub(crate) fn from_files(legacy: Vec<(PathBuf, Vec<u8>)>) -> Result<Option<Migration>, Error> {
         if legacy.is_empty() {
             return Ok(None);
         }
@@ -95,7 +93,7 @@ impl Migration {
                 if let Some(op) = resolve(state, record)? {
                     // A change that failed when it was made fails again,
                     // changing nothing.
-                    if state.validate(&op).is_ok() {
+                    if state.validate(&op, super::Rules::Replay).is_ok() {
                         let seq = state.seq;
                         state.apply(&op, seq);
                     }

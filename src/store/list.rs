@@ -160,8 +160,29 @@ impl ListSettings {
         self.webhook.as_deref()
     }
 
-    /// Checks every limit; the first violation is the error.
+    /// Checks every limit and that the keyword is the list's own; the
+    /// first violation is the error.
     pub(crate) fn validate(&self) -> Result<(), Error> {
+        self.check_shape()?;
+        if let Some(keyword) = &self.keyword
+            && let Some(meaning) =
+                crate::keyword::builtin_meaning(&crate::keyword::canonical(keyword))
+        {
+            return Err(Error::invalid_list(
+                ListField::Keyword,
+                format!(
+                    "{keyword:?} is a built-in keyword that {meaning}; a list needs a word of its own"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks the limits that do not depend on this version's word lists:
+    /// settings that were valid when they were recorded stay readable when
+    /// a later version learns a word (the matcher lets opt-out words win
+    /// any clash).
+    pub(crate) fn check_shape(&self) -> Result<(), Error> {
         let name = self.name.trim();
         if name.is_empty() {
             return Err(Error::invalid_list(ListField::Name, "must not be empty"));
@@ -184,14 +205,6 @@ impl ListSettings {
                 return Err(Error::invalid_list(
                     ListField::Keyword,
                     "has no letters or digits, so no reply could match it",
-                ));
-            }
-            if let Some(meaning) = crate::keyword::builtin_meaning(&key) {
-                return Err(Error::invalid_list(
-                    ListField::Keyword,
-                    format!(
-                        "{keyword:?} is a built-in keyword that {meaning}; a list needs a word of its own"
-                    ),
                 ));
             }
         }
@@ -222,7 +235,7 @@ impl ListSettings {
         w.opt_str(self.webhook.as_deref());
     }
 
-    /// Reads settings back and checks their limits again.
+    /// Reads settings back and checks their shape again.
     pub(crate) fn decode(r: &mut crate::persist::codec::Reader<'_>) -> Result<ListSettings, Error> {
         let settings = ListSettings {
             name: r.str()?.to_owned(),
@@ -231,7 +244,9 @@ impl ListSettings {
             confirmation: r.opt_str()?.map(str::to_owned),
             webhook: r.opt_str()?.map(str::to_owned),
         };
-        settings.validate().map_err(|e| r.corrupt(e.to_string()))?;
+        settings
+            .check_shape()
+            .map_err(|e| r.corrupt(e.to_string()))?;
         Ok(settings)
     }
 

@@ -44,7 +44,7 @@ pub use list::{List, ListSettings};
 pub use write::{Bulk, Edit};
 
 pub(crate) use op::{ChangeOp, Op, Who};
-pub(crate) use state::{Applied, Entries, State};
+pub(crate) use state::{Applied, Entries, Rules, State};
 
 /// How a store reads addresses: whether email provider aliases fold into
 /// one address, and how strictly phone numbers given as text are checked
@@ -632,7 +632,7 @@ impl Store {
                 let Some(op) = op else {
                     return Ok((out, Applied::default()));
                 };
-                state.validate(&op)?;
+                state.validate(&op, Rules::Commit)?;
                 (op, out, state.seq + 1)
             };
             if let LogSlot::Log(log) = &mut *slot {
@@ -1366,7 +1366,7 @@ fn replay(state: &mut State, seq: u64, bytes: &[u8]) -> Result<(), Error> {
     }
     let op = Op::decode(bytes)?;
     state
-        .validate(&op)
+        .validate(&op, Rules::Replay)
         .map_err(|e| Error::corrupt("log", seq, format!("record {seq} cannot be applied: {e}")))?;
     state.apply(&op, seq);
     Ok(())
@@ -1472,5 +1472,50 @@ impl View<'_> {
             phones: crate::bitmap::from_unsorted(phones),
             emails,
         }
+    }
+}
+
+#[cfg(test)]
+mod replay_tests {
+    use super::{ListSettings, Op, Store};
+    use crate::keyword::Keywords;
+    use crate::persist::{Log, MemoryLog};
+
+    /// Records that were valid when written must replay even if this
+    /// version's word lists would refuse them as new changes (a later
+    /// version learning a word must not stop a store opening).
+    #[test]
+    fn replay_does_not_check_settings_against_word_lists() {
+        let list = Op::CreateList(ListSettings::new("Promo").keyword("STOP"));
+        let keywords = Op::Keywords(None, Keywords::default().add_opt_in("stop please"));
+        let fresh = Store::new();
+        for op in [&list, &keywords] {
+            assert!(
+                fresh.read().validate(op, super::Rules::Commit).is_err(),
+                "{op:?} must be refused as a new change"
+            );
+        }
+        let mut log = MemoryLog::new();
+        log.append(1, &list.encode().unwrap()).unwrap();
+        log.append(2, &keywords.encode().unwrap()).unwrap();
+        let store = Store::builder().log(log).build().unwrap();
+        assert_eq!(store.seq(), 2);
+        assert!(store.lists().iter().any(|l| l.settings().name() == "Promo"));
+        // The clash resolves toward the opt-out: STOP still opts out of
+        // everything, and "stop please" is not an opt-in.
+        let sms = crate::model::Channel::new("sms").unwrap();
+        let matcher = store.matcher_for(&store.read(), Some(&sms));
+        assert_eq!(
+            matcher.find("stop please").map(|h| h.kind),
+            Some(crate::keyword::KeywordKind::OptOut(
+                crate::model::ListId::SYSTEM
+            ))
+        );
+        assert_eq!(
+            matcher.find("STOP").map(|h| h.kind),
+            Some(crate::keyword::KeywordKind::OptOut(
+                crate::model::ListId::SYSTEM
+            ))
+        );
     }
 }

@@ -277,7 +277,7 @@ impl State {
     }
 
     /// Checks that `op` can be applied to this state; nothing changes.
-    pub(crate) fn validate(&self, op: &Op) -> Result<(), Error> {
+    pub(crate) fn validate(&self, op: &Op, rules: Rules) -> Result<(), Error> {
         match op {
             Op::Change(c) => {
                 match c.action {
@@ -298,7 +298,7 @@ impl State {
                 self.check_who(&c.who, matches!(c.action, Action::OptOut | Action::Block))
             }
             Op::CreateList(settings) => {
-                settings.validate()?;
+                rules.list(settings)?;
                 self.check_unique(settings, None)?;
                 if u32::try_from(self.lists.len()).is_err() {
                     return Err(Error::invalid_list(
@@ -309,7 +309,7 @@ impl State {
                 Ok(())
             }
             Op::UpdateList(id, settings) => {
-                settings.validate()?;
+                rules.list(settings)?;
                 let current = self.slot(*id)?;
                 if *id == ListId::SYSTEM && settings.name_key() != current.settings.name_key() {
                     return Err(ErrorKind::SystemList { action: "renamed" }.into());
@@ -324,7 +324,7 @@ impl State {
             }
             Op::KeywordScope(..) => Ok(()),
             Op::Keywords(_, keywords) => {
-                keywords.validate()?;
+                rules.keywords(keywords)?;
                 self.check_extra_keywords(keywords)
             }
             Op::Intern(emails) => self.check_who(
@@ -346,7 +346,7 @@ impl State {
                     .into())
                 }
             }
-            Op::Batch(ops) => ops.iter().try_for_each(|op| self.validate(op)),
+            Op::Batch(ops) => ops.iter().try_for_each(|op| self.validate(op, rules)),
         }
     }
 
@@ -618,4 +618,32 @@ pub(crate) fn ids_in_range(ids: &RoaringTreemap, emails: u64) -> bool {
             (u64::from(high) << 32 | max) < PHONE_LIMIT
         }
     })
+}
+
+/// Which checks an operation passes before it is applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Rules {
+    /// A new change: every limit, and keywords checked against this
+    /// version's word lists and classifier.
+    Commit,
+    /// A recorded change read back: the same checks except those that
+    /// depend on word lists, which a later version may extend — a record
+    /// that was valid when it was made must not stop the store opening.
+    Replay,
+}
+
+impl Rules {
+    fn list(self, settings: &ListSettings) -> Result<(), Error> {
+        match self {
+            Rules::Commit => settings.validate(),
+            Rules::Replay => settings.check_shape(),
+        }
+    }
+
+    fn keywords(self, keywords: &Keywords) -> Result<(), Error> {
+        match self {
+            Rules::Commit => keywords.validate(),
+            Rules::Replay => keywords.check_shape(),
+        }
+    }
 }
