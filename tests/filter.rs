@@ -843,3 +843,116 @@ fn every_id_of_a_long_audience_is_checked() {
         10_000
     );
 }
+
+/// An id this store did not give out (an email id from another store, or a
+/// value that is no id at all) cannot be checked, so it is never sent —
+/// not even for an OTP — and is reported as such.
+#[test]
+fn ids_this_store_did_not_assign_are_never_sent() {
+    let n = us();
+    let other = Store::new();
+    other
+        .opt_out(&addr(&n, "zed@example.com"), &Edit::new())
+        .unwrap();
+    other
+        .opt_out(&addr(&n, "amy@example.com"), &Edit::new())
+        .unwrap();
+    let foreign = other.id(&addr(&n, "amy@example.com")).unwrap();
+
+    let store = Store::new();
+    store
+        .opt_out(&addr(&n, "bob@example.com"), &Edit::new())
+        .unwrap();
+    let known = store.id(&addr(&n, "bob@example.com")).unwrap();
+    let phone_id = addr(&n, &phone(1)).phone_id().unwrap();
+    for category in [
+        Category::Marketing,
+        Category::Utility,
+        Category::Authentication,
+    ] {
+        let s = store.compile(&Dispatch::new(category)).unwrap();
+        assert_eq!(s.check_id(foreign), Some(SkipReason::UnknownId));
+        let split = s.split_ids(&[foreign, phone_id, known]);
+        let known_verdict = (category == Category::Marketing).then_some(SkipReason::OptedOut);
+        assert_eq!(
+            split.verdicts(),
+            [Some(SkipReason::UnknownId), None, known_verdict]
+        );
+        assert_eq!(split.report().unknown_id, 1);
+        assert_eq!(SkipReason::UnknownId.to_string(), "Unknown Id");
+
+        let junk = [
+            0,
+            10_000_000_000_000_000_000,
+            0xFFFF_FFFE_FFFF_FFFF,
+            foreign.get(),
+            u64::MAX,
+        ];
+        let audience: RoaringTreemap = junk
+            .into_iter()
+            .chain([phone_id.get(), known.get()])
+            .collect();
+        let split = s.split_bitmap(&audience);
+        assert_eq!(split.unknown, junk.into_iter().collect::<RoaringTreemap>());
+        assert!(split.sendable.contains(phone_id.get()));
+        assert_eq!(split.report().unknown_id, 5);
+        assert_eq!(split.report().total(), 7);
+    }
+}
+
+fn any_value() -> impl Strategy<Value = u64> {
+    prop_oneof![
+        0u64..4,
+        14_155_550_000u64..14_155_550_020,
+        9_999_999_999_999_999_990u64..10_000_000_000_000_000_010,
+        0xFFFF_FFFE_FFFF_FFF0u64..0xFFFF_FFFF_0000_0008,
+        u64::MAX - 4..=u64::MAX,
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// A bitmap audience is split into disjoint parts that add up to it,
+    /// each member where the one-by-one check puts it.
+    #[test]
+    fn every_bitmap_member_accounted_for_once(
+        audience in prop::collection::vec(any_value(), 0..60),
+        opted in prop::collection::vec(14_155_550_000u64..14_155_550_020, 0..10),
+        emails in 0usize..6,
+    ) {
+        let n = us();
+        let store = Store::new();
+        for i in 0..emails {
+            store.opt_out(&addr(&n, &format!("p{i}@example.com")), &Edit::new()).unwrap();
+        }
+        let opted: Vec<AddressId> = opted.into_iter().filter_map(AddressId::new).collect();
+        store.opt_out_ids(&opted, &Edit::new()).unwrap();
+        let audience: RoaringTreemap = audience.into_iter().collect();
+        let s = store.compile(&Dispatch::new(Category::Marketing)).unwrap();
+        let split = s.split_bitmap(&audience);
+        let parts = [&split.sendable, &split.opted_out, &split.blocked, &split.unknown];
+        let mut union = RoaringTreemap::new();
+        for part in parts {
+            prop_assert!(union.is_disjoint(part));
+            union |= part;
+        }
+        prop_assert_eq!(&union, &audience);
+        for v in &audience {
+            let expected = match AddressId::new(v) {
+                None => Some(SkipReason::UnknownId),
+                Some(id) => s.check_id(id),
+            };
+            let got = if split.sendable.contains(v) {
+                None
+            } else if split.opted_out.contains(v) {
+                Some(SkipReason::OptedOut)
+            } else if split.blocked.contains(v) {
+                Some(SkipReason::Blocked)
+            } else {
+                Some(SkipReason::UnknownId)
+            };
+            prop_assert_eq!(got, expected, "value {}", v);
+        }
+    }
+}

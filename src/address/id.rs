@@ -23,9 +23,9 @@ use std::fmt;
 use std::num::NonZeroU64;
 
 /// The first email id; phone ids are all below it.
-const EMAIL_BASE: u64 = 0xFFFF_FFFF_0000_0000;
+pub(crate) const EMAIL_BASE: u64 = 0xFFFF_FFFF_0000_0000;
 /// Exclusive upper bound of phone ids (19 digits).
-const PHONE_LIMIT: u64 = 10_000_000_000_000_000_000;
+pub(crate) const PHONE_LIMIT: u64 = 10_000_000_000_000_000_000;
 
 /// The compact, stable id of a normalized address.
 ///

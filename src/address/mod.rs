@@ -54,6 +54,7 @@ use rayon::prelude::*;
 pub use email::{Email, EmailAliases, EmailReason};
 pub(crate) use emails::EmailTable;
 pub use id::{AddressId, InvalidId};
+pub(crate) use id::{EMAIL_BASE, PHONE_LIMIT};
 pub use phone::{Phone, PhoneReason};
 
 use crate::error::{Error, ErrorKind};

@@ -36,6 +36,7 @@ impl Mark {
     const INVALID_NUMBER: u8 = 4;
     const INVALID_EMAIL: u8 = 5;
     const DUPLICATE: u8 = 6;
+    const UNKNOWN_ID: u8 = 7;
 
     pub(crate) fn skipped(reason: SkipReason) -> Mark {
         let tag = match reason {
@@ -43,6 +44,7 @@ impl Mark {
             SkipReason::Blocked => Mark::BLOCKED,
             SkipReason::InvalidNumber(_) => Mark::INVALID_NUMBER,
             SkipReason::InvalidEmail(_) => Mark::INVALID_EMAIL,
+            SkipReason::UnknownId => Mark::UNKNOWN_ID,
             SkipReason::Duplicate => Mark::DUPLICATE,
         };
         Mark { key: 0, tag }
@@ -63,6 +65,7 @@ impl Mark {
             Mark::BLOCKED => report.blocked += 1,
             Mark::INVALID_NUMBER => report.invalid_number += 1,
             Mark::INVALID_EMAIL => report.invalid_email += 1,
+            Mark::UNKNOWN_ID => report.unknown_id += 1,
             _ => report.duplicate += 1,
         }
     }

@@ -150,7 +150,9 @@ impl Suppression {
     /// ```
     #[inline]
     pub fn check_id(&self, id: AddressId) -> Option<SkipReason> {
-        if self.blocked.contains(id.get()) {
+        if !self.emails.assigned(id) {
+            Some(SkipReason::UnknownId)
+        } else if self.blocked.contains(id.get()) {
             Some(SkipReason::Blocked)
         } else if self.opted_out.contains(id.get()) {
             Some(SkipReason::OptedOut)
@@ -420,6 +422,11 @@ impl Suppression {
                     self.check_raw(raw, verdicts);
                     for (verdict, &id) in verdicts.iter_mut().zip(raw) {
                         if verdict.is_none()
+                            && AddressId::new(id).is_none_or(|id| !self.emails.assigned(id))
+                        {
+                            *verdict = Some(SkipReason::UnknownId);
+                        }
+                        if verdict.is_none()
                             && !self.hashed.is_empty()
                             && AddressId::new(id)
                                 .and_then(|id| self.address_of(id))
@@ -483,6 +490,7 @@ impl Suppression {
             },
         );
         let (mut sendable, mut opted_out) = (sendable, opted_out);
+        let unknown = self.take_unknown(&mut sendable);
         if !self.hashed.is_empty() {
             let hashed: RoaringTreemap = sendable
                 .iter()
@@ -499,6 +507,45 @@ impl Suppression {
             sendable,
             opted_out,
             blocked,
+            unknown,
         }
+    }
+
+    /// Takes out of `set` the values that are no id this store assigned:
+    /// zero, values between the phone and email ranges, and email ids past
+    /// the email table. Costs a few range counts unless there are some.
+    fn take_unknown(&self, set: &mut RoaringTreemap) -> RoaringTreemap {
+        use crate::address::{EMAIL_BASE, PHONE_LIMIT};
+        let mut ranges = vec![0..=0, PHONE_LIMIT..=EMAIL_BASE - 1];
+        if let Some(end) = self.emails.end() {
+            ranges.push(end..=u64::MAX);
+        }
+        let mut unknown = RoaringTreemap::new();
+        for range in ranges {
+            if set.range_cardinality(range.clone()) == 0 {
+                continue;
+            }
+            let (start, end) = (*range.start(), *range.end());
+            let (first, last) = ((start >> 32) as u32, (end >> 32) as u32);
+            let parts = set
+                .bitmaps()
+                .filter(|(hi, _)| (first..=last).contains(hi))
+                .map(|(hi, bitmap)| {
+                    let mut bitmap = bitmap.clone();
+                    if hi == first {
+                        bitmap.remove_range(..start as u32);
+                    }
+                    if hi == last {
+                        bitmap.remove_range((
+                            std::ops::Bound::Excluded(end as u32),
+                            std::ops::Bound::Unbounded,
+                        ));
+                    }
+                    (hi, bitmap)
+                });
+            unknown |= RoaringTreemap::from_bitmaps(parts);
+        }
+        *set -= &unknown;
+        unknown
     }
 }

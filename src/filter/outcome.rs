@@ -9,7 +9,7 @@ use crate::address::{Address, AddressId, EmailReason, Invalid, PhoneReason};
 
 /// Why a recipient is skipped. Its display text is the one senders report:
 /// `Optout Number`, `Blocked`, `Invalid Number`, `Invalid Email`,
-/// `Duplicate`.
+/// `Unknown Id`, `Duplicate`.
 ///
 /// # Example
 ///
@@ -34,6 +34,11 @@ pub enum SkipReason {
     InvalidNumber(PhoneReason),
     /// Not a usable email address.
     InvalidEmail(EmailReason),
+    /// An id this store did not assign: an email id past its email
+    /// table (from another store, say), or a value that is no id at all.
+    /// Whether that person opted out or is blocked cannot be told, so
+    /// nothing is sent, whatever the category.
+    UnknownId,
     /// The same person appears earlier in the audience.
     Duplicate,
 }
@@ -73,6 +78,7 @@ impl fmt::Display for SkipReason {
             SkipReason::Blocked => "Blocked",
             SkipReason::InvalidNumber(_) => "Invalid Number",
             SkipReason::InvalidEmail(_) => "Invalid Email",
+            SkipReason::UnknownId => "Unknown Id",
             SkipReason::Duplicate => "Duplicate",
         })
     }
@@ -218,6 +224,8 @@ pub struct Report {
     pub invalid_number: u64,
     /// Skipped: not a usable email address.
     pub invalid_email: u64,
+    /// Skipped: an id the store did not assign.
+    pub unknown_id: u64,
     /// Skipped: listed earlier in the audience.
     pub duplicate: u64,
 }
@@ -239,6 +247,7 @@ impl Report {
             Some(SkipReason::Blocked) => self.blocked += 1,
             Some(SkipReason::InvalidNumber(_)) => self.invalid_number += 1,
             Some(SkipReason::InvalidEmail(_)) => self.invalid_email += 1,
+            Some(SkipReason::UnknownId) => self.unknown_id += 1,
             Some(SkipReason::Duplicate) => self.duplicate += 1,
         }
     }
@@ -253,7 +262,12 @@ impl Report {
     /// assert_eq!(r.skipped(), 1);
     /// ```
     pub fn skipped(&self) -> u64 {
-        self.opted_out + self.blocked + self.invalid_number + self.invalid_email + self.duplicate
+        self.opted_out
+            + self.blocked
+            + self.invalid_number
+            + self.invalid_email
+            + self.unknown_id
+            + self.duplicate
     }
 
     /// Every input.
@@ -273,6 +287,7 @@ impl Report {
         self.blocked += other.blocked;
         self.invalid_number += other.invalid_number;
         self.invalid_email += other.invalid_email;
+        self.unknown_id += other.unknown_id;
         self.duplicate += other.duplicate;
         self
     }
@@ -286,6 +301,7 @@ impl fmt::Display for Report {
             (self.blocked, "blocked"),
             (self.invalid_number, "invalid number"),
             (self.invalid_email, "invalid email"),
+            (self.unknown_id, "unknown id"),
             (self.duplicate, "duplicate"),
         ]
         .into_iter()
@@ -554,6 +570,9 @@ pub struct BitmapSplit {
     pub opted_out: RoaringTreemap,
     /// Audience members who are blocked.
     pub blocked: RoaringTreemap,
+    /// Values that are no id this store assigned (see
+    /// [`SkipReason::UnknownId`]).
+    pub unknown: RoaringTreemap,
 }
 
 impl BitmapSplit {
@@ -575,6 +594,7 @@ impl BitmapSplit {
             sendable: self.sendable.len(),
             opted_out: self.opted_out.len(),
             blocked: self.blocked.len(),
+            unknown_id: self.unknown.len(),
             ..Report::default()
         }
     }
