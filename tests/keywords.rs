@@ -886,7 +886,7 @@ fn labelled_revocation_messages() {
             wrong.push(format!("{message:?}: {got}, labelled {label} ({source})"));
         }
     }
-    assert!(rows >= 150, "only {rows} rows");
+    assert!(rows >= 300, "only {rows} rows");
     assert!(
         wrong.is_empty(),
         "{} of {rows} wrong:\n{}",

@@ -53,19 +53,24 @@
 //!    through the rules below; the strongest finding wins. A clear finding in
 //!    a question ("How do I unsubscribe?") becomes `Clarify`, a doubtful one
 //!    becomes `None` ("What time do you stop serving lunch?"), except for
-//!    polite requests ("Can you please stop texting me?").
+//!    polite requests ("Can you please stop texting me?") and reproachful
+//!    ones ("Why won't you stop texting me?").
 //!
 //! The rules, each on the function that implements it:
 //! * strong words (stop, unsubscribe, opt out, revoke; baja; arrêter,
 //!   désabonner; parem, descadastrar; stopp, abmelden, aufhören): `strong`;
 //! * weak words (cancel, end, quit; cancelar, parar; annuler; sair;
 //!   stornieren), which need a messaging object: `weak`;
-//! * negation before a word ("don't stop", "N'arrêtez pas"): `negated`;
+//! * negation before a word ("don't stop", "N'arrêtez pas", "I no longer
+//!   wish to receive"): `negated`; but a reproachful question asks to stop
+//!   ("Why won't you stop texting me?", "can't you just stop", "¿por qué no
+//!   dejan de escribirme?"): `rhetorical`;
 //! * requests without a stop word ("don't text me", "take me off your list",
 //!   "je ne veux plus recevoir de SMS"): `negated_send`, `take`,
 //!   `negated_want`;
 //! * ambiguous phrases ("remove me", "leave me alone", "wrong number", "no
-//!   more texts", "I'm done", ...): the phrase rules in `rules`;
+//!   more texts", "no more", "I'm done", ...): the phrase rules in `rules`;
+//!   annoyance at the sender ("you again?", "Encore vous ?"): `again`;
 //! * typos: `long_typo` (≥ 8-letter words, anywhere) and `short_typo`
 //!   (short words, only a message of one word, never a common word).
 //!
@@ -127,8 +132,8 @@ pub(crate) fn classify(raw: &str, langs: &[Lang]) -> Intent {
 fn classify_general(raw: &str, mask: u8) -> Intent {
     let mut text = String::with_capacity(raw.len() + 8);
     normalize_chars(raw.nfkd().filter(|c| !is_combining_mark(*c)), &mut text);
-    let toks = tokens(&text, mask);
-    if toks.iter().any(|t| t.k.is_anchor()) {
+    let (toks, anchored) = tokens(&text, mask);
+    if anchored {
         judge(&toks)
     } else if let [only] = toks.as_slice() {
         short_typo(only.text, mask)
@@ -443,7 +448,7 @@ fn record(buf: &[u8], start: usize, end: usize, mask: u8, span: &mut Span) -> Op
     *span = Span {
         start: u8::try_from(start).ok()?,
         end: u8::try_from(end).ok()?,
-        k: w.k,
+        k: w.k.role(),
         langs: w.langs,
         after: Gap::Space,
     };
@@ -473,9 +478,11 @@ const FOLD: [u8; 256] = {
     }
 };
 
-/// The words of text written by [`normalize_chars`], with their roles.
-fn tokens(text: &str, mask: u8) -> Vec<Tok<'_>> {
+/// The words of text written by [`normalize_chars`], with their roles, and
+/// whether any word can start a rule.
+fn tokens(text: &str, mask: u8) -> (Vec<Tok<'_>>, bool) {
     let mut toks = Vec::with_capacity(text.len() / 2 + 1);
+    let mut anchored = false;
     let mut rest = text;
     while !rest.is_empty() {
         let end = rest.find([' ', ',', '.', '?']).unwrap_or(rest.len());
@@ -488,19 +495,20 @@ fn tokens(text: &str, mask: u8) -> Vec<Tok<'_>> {
         rest = chars.as_str();
         if !word.is_empty() {
             let w = lookup(word.as_bytes(), mask);
+            anchored |= w.k.is_anchor();
             toks.push(Tok {
                 text: word,
-                k: w.k,
+                k: w.k.role(),
                 langs: w.langs,
                 after,
             });
         }
     }
-    toks
+    (toks, anchored)
 }
 
 /// Writes any text (after NFKD and mark removal) into `out` as words of
-/// lower-case letters and digits (the same characters as [`canonical`]),
+/// lower-case letters and digits (the same characters as `keyword::canonical`),
 /// runs of 3+ of the same letter collapsed to one ("stooop" → "stop",
 /// "STOPPPP" → "stop"; doubled letters stay: "stopp", "too"), separated
 /// by one marker each: `' '`, `','` (clause), `'.'` (sentence) or `'?'`
@@ -557,6 +565,9 @@ enum Strength {
     Ask,
     /// A clear request: `OptOut` in a statement, `Clarify` in a question.
     Revoke,
+    /// A clear request phrased as a reproachful question ("Why won't you
+    /// stop texting me?", "Can't you just stop?"): `OptOut` either way.
+    Demand,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -608,7 +619,7 @@ fn judge_sentence(sentence: &[Tok<'_>], question: bool) -> Intent {
         best = best.max(rules(clause));
     }
     if best.strength < Strength::Ask
-        && let Some(bits) = no_thanks(sentence)
+        && let Some(bits) = no_thanks(sentence).or_else(|| again(sentence))
     {
         best = Finding::new(Strength::Ask, bits);
     }
@@ -616,7 +627,7 @@ fn judge_sentence(sentence: &[Tok<'_>], question: bool) -> Intent {
     // request, but a polite request phrased as a question is one.
     let asks = question && !polite_request(sentence);
     match (best.strength, asks) {
-        (Strength::Revoke, false) => Intent::OptOut(best.lang),
+        (Strength::Demand, _) | (Strength::Revoke, false) => Intent::OptOut(best.lang),
         (Strength::Revoke | Strength::Ask, true) | (Strength::Ask | Strength::Vague, false) => {
             Intent::Clarify(best.lang)
         }
@@ -655,6 +666,36 @@ fn no_thanks(sentence: &[Tok<'_>]) -> Option<u8> {
         }
     }
     if thanks { no } else { None }
+}
+
+/// "You again?", "ugh, not you again", "this again?", "Encore vous ?",
+/// "¿Otra vez ustedes?", "Vocês de novo?", "Ihr schon wieder?": annoyance at
+/// the sender, alone in a sentence; may be a request to stop, ask. "Thank
+/// you again", "see you again", "can you send it again?" have other words.
+fn again(sentence: &[Tok<'_>]) -> Option<u8> {
+    if sentence.len() > 5 {
+        return None;
+    }
+    let mut bits = 0;
+    let mut you = false;
+    for (j, x) in sentence.iter().enumerate() {
+        let before = text(sentence, j.wrapping_sub(1));
+        match x.text {
+            // Enabled words only: a disabled language's word is `K::Known`.
+            "again" | "encore" | "wieder" if x.k == K::Filler => bits |= x.langs,
+            "novo" if x.k == K::Filler && before == "de" => bits |= x.langs,
+            "vez" if x.k == K::Filler && before == "otra" => bits |= x.langs & ES,
+            "vez" if x.k == K::Filler && before == "outra" => bits |= x.langs & PT,
+            "you" | "u" | "ya" | "yall" | "guys" | "them" | "this" | "these" | "vous" | "toi"
+            | "tu" | "ustedes" | "usted" | "ellos" | "voces" | "voce" | "vc" | "vcs" | "ihr"
+            | "sie" | "du" => you = true,
+            "oh" | "ugh" | "omg" | "not" | "no" | "nope" | "seriously" | "really" | "wow"
+            | "god" | "jeez" | "geez" | "lol" | "its" | "it" | "s" | "is" | "c" | "est" | "de"
+            | "otra" | "outra" | "schon" | "nao" | "nein" | "non" => {}
+            _ => return None,
+        }
+    }
+    if you && bits != 0 { Some(bits) } else { None }
 }
 
 /// Runs every rule that starts at a word of the clause, left to right, and
@@ -805,23 +846,82 @@ fn rules(t: &[Tok<'_>]) -> Finding {
 ///   early") → ask, as the consumer may want fewer texts, not none;
 /// * followed or preceded by unknown words ("stop serving lunch") → vague.
 fn strong(t: &[Tok<'_>], s: usize, e: usize, bits: u8) -> Step {
-    if negated(t, s, bits)
-        || post_negated(t, e)
-        || t.iter().take(e).skip(s + 1).any(|x| x.k == K::Neg)
-    {
+    let Some(from) = unnegated(t, s, bits) else {
+        return Step::Negated;
+    };
+    if post_negated(t, e) || t.iter().take(e).skip(s + 1).any(|x| x.k == K::Neg) {
         return Step::Negated;
     }
     if noun_use(t, s, bits) || t.get(e + 1).is_some_and(|x| x.k == K::Sense) {
         return Step::Skip;
     }
-    let left_ok = t.iter().take(s).all(|x| context_ok(x.k));
+    let left_ok = t.iter().take(from).all(|x| context_ok(x.k));
     let strength = match right(t, e + 1) {
         Right::End if left_ok => Strength::Revoke,
         Right::End | Right::Other => Strength::Vague,
         Right::Object { qualified: false } => Strength::Revoke,
         Right::Object { qualified: true } | Right::Qualifier => Strength::Ask,
     };
-    found(strength, bits)
+    if from < s && strength == Strength::Vague {
+        // "Can't you stop worrying": the question asks nothing of the texts.
+        return Step::Negated;
+    }
+    found(demand(strength, from < s), bits)
+}
+
+/// Where the words before a stop word at `s` start to count: `Some(s)` if it
+/// is not negated; `Some(start)` if the negation is part of a reproachful
+/// question that asks to stop (see [`rhetorical`]), whose first word is at
+/// `start`; `None` if it is negated ("don't stop", "I can't stop").
+fn unnegated(t: &[Tok<'_>], s: usize, bits: u8) -> Option<usize> {
+    if negated(t, s, bits) {
+        rhetorical(t, s)
+    } else {
+        Some(s)
+    }
+}
+
+/// A clear request made in a reproachful question is a demand.
+fn demand(strength: Strength, rhetorical: bool) -> Strength {
+    if rhetorical && strength == Strength::Revoke {
+        Strength::Demand
+    } else {
+        strength
+    }
+}
+
+/// A negation before a stop word at `s` that asks for the stop rather than
+/// refusing it: "why won't you (just) stop", "can't you stop", "couldn't you
+/// please quit", "why don't you stop" (but "don't you stop ..." is a
+/// negative order), "¿por qué no dejan de ...?", "por que não param?".
+/// Returns the index of the construction's first word.
+fn rhetorical(t: &[Tok<'_>], s: usize) -> Option<usize> {
+    // Back over softeners and object pronouns ("just", "please", "me").
+    let mut j = s;
+    while j > 0
+        && matches!(
+            text(t, j - 1),
+            "just" | "please" | "pls" | "plz" | "ever" | "guys" | "all" | "me" | "nos"
+        )
+    {
+        j -= 1;
+    }
+    let at = |back: usize| text(t, j.wrapping_sub(back));
+    match (at(1), at(2), at(3)) {
+        // "why won't you", "can't you", "why can't you".
+        ("you" | "u" | "ya" | "yall", "t", "can" | "won" | "couldn" | "wouldn")
+        | ("you" | "u" | "ya" | "yall", "cant" | "wont" | "couldnt" | "wouldnt", _) => {
+            let neg = if at(2) == "t" { 3 } else { 2 };
+            Some(j.saturating_sub(neg))
+        }
+        // "why don't you": a suggestion; without "why", an order not to.
+        ("you" | "u" | "ya" | "yall", "t", "don") if at(4) == "why" => Some(j.saturating_sub(4)),
+        ("you" | "u" | "ya" | "yall", "dont", "why") => Some(j.saturating_sub(3)),
+        // "por qué no ...", "porque no ...", "por que não ...".
+        ("no" | "nao", "que", "por") => Some(j.saturating_sub(3)),
+        ("no" | "nao", "porque" | "pq", _) => Some(j.saturating_sub(2)),
+        _ => None,
+    }
 }
 
 /// A weak stop word spanning `s..=e` ("cancel", "end", "quit", "cancelar",
@@ -833,21 +933,22 @@ fn strong(t: &[Tok<'_>], s: usize, e: usize, bits: u8) -> Step {
 /// * alone with nothing at all (a direct call with "cancel") → the keyword;
 /// * with another object or context ("cancel my order") → nothing.
 fn weak(t: &[Tok<'_>], s: usize, e: usize, bits: u8) -> Step {
-    if negated(t, s, bits) || post_negated(t, e) {
+    let Some(from) = unnegated(t, s, bits) else {
+        return Step::Negated;
+    };
+    if post_negated(t, e) {
         return Step::Negated;
     }
     if noun_use(t, s, bits) {
         return Step::Skip;
     }
     if let Some(qualified) = object_right(t, e + 1) {
-        return found(
-            if qualified {
-                Strength::Ask
-            } else {
-                Strength::Revoke
-            },
-            bits,
-        );
+        let strength = if qualified {
+            Strength::Ask
+        } else {
+            Strength::Revoke
+        };
+        return found(demand(strength, from < s), bits);
     }
     // German puts the verb last: "Kann ich mein Abo stornieren?".
     if bits & DE != 0 && object_left(t, s) {
@@ -890,15 +991,21 @@ fn hear(t: &[Tok<'_>], i: usize, bits: u8) -> Step {
 /// "Ne m'envoyez plus de messages", "Não me mande mais", "Schickt mir keine
 /// Nachrichten mehr" → a clear request; with a restriction ("don't text me
 /// after 9pm") → ask; with another object ("you never text me back") →
-/// nothing. Also the complaint "why are you texting me" → ask.
+/// nothing. Also the complaint "why are you texting me (at night)" → ask;
+/// but "why won't you send me the code?", "why didn't you text me back?"
+/// → nothing.
 fn negated_send(t: &[Tok<'_>], i: usize, bits: u8) -> Step {
     if t.iter()
         .take(i)
         .any(|x| matches!(x.text, "why" | "pourquoi" | "warum" | "porque"))
     {
-        return found(Strength::Ask, bits);
+        return if negated(t, i, bits) || matches!(right(t, i + 1), Right::Other) {
+            Step::Skip
+        } else {
+            found(Strength::Ask, bits)
+        };
     }
-    // "schickt mir keine ...": the negation follows the verb.
+    // "schickt mir keine ...", "... nie wieder SMS": the negation follows the verb.
     let mut from = i + 1;
     let mut neg = negated(t, i, bits);
     if let Some((j, x)) = t
@@ -906,7 +1013,7 @@ fn negated_send(t: &[Tok<'_>], i: usize, bits: u8) -> Step {
         .enumerate()
         .skip(i + 1)
         .find(|(_, x)| !matches!(x.k, K::Filler | K::Det))
-        && matches!(x.text, "kein" | "keine" | "keinen" | "nicht")
+        && matches!(x.text, "kein" | "keine" | "keinen" | "nicht" | "nie")
     {
         neg = true;
         from = j + 1;
@@ -923,12 +1030,16 @@ fn negated_send(t: &[Tok<'_>], i: usize, bits: u8) -> Step {
 
 /// A negated wish to receive: "I don't want (to receive) these texts", "Je ne
 /// veux plus recevoir de SMS", "Não quero mais receber mensagens", "Ich will
-/// keine SMS mehr" → a clear request. A stop word after the wish ("I don't
-/// want to opt out") is left to that word's rule, which sees the negation.
+/// keine SMS mehr", "I no longer need your texts" → a clear request. A stop
+/// word after the wish ("I don't want to opt out") is left to that word's
+/// rule, which sees the negation. "Need" takes only the messages themselves:
+/// "(you) don't need to text me back" is not a request.
 fn negated_want(t: &[Tok<'_>], i: usize, bits: u8) -> Step {
     let mut neg = negated(t, i, bits);
+    let need = matches!(text(t, i), "need" | "needs");
     for (j, x) in t.iter().enumerate().skip(i + 1) {
         match x.k {
+            K::Send | K::SendMsg if need => return Step::Skip,
             K::Neg | K::No => neg = true,
             K::Filler | K::Det | K::More | K::Thanks => {}
             // "I don't want these" is probably the texts, but not surely.
@@ -947,6 +1058,20 @@ fn negated_want(t: &[Tok<'_>], i: usize, bits: u8) -> Step {
                     Strength::Revoke
                 };
                 return found(strength, bits);
+            }
+            // German puts "nicht" after the object: "Ich will Ihre
+            // Nachrichten nicht mehr (erhalten)"; not "... nicht verpassen".
+            K::Msg | K::SendMsg
+                if bits & DE != 0
+                    && t.iter().skip(j + 1).any(|x| x.text == "nicht")
+                    && t.iter().skip(j + 1).all(|x| {
+                        matches!(
+                            x.k,
+                            K::Neg | K::More | K::Receive | K::Get | K::Filler | K::Thanks
+                        )
+                    }) =>
+            {
+                return found(Strength::Revoke, bits & DE);
             }
             _ => return Step::Skip,
         }
@@ -1002,6 +1127,8 @@ fn take(t: &[Tok<'_>], i: usize, bits: u8) -> Step {
 /// "no more texts", "Keine SMS mehr bitte", "plus de SMS", "no más
 /// mensajes": asks for no further messages but, as a bare noun phrase, is
 /// not clearly a revocation (issue #11 lists "no more texts" as clarify).
+/// So is a bare "no more (please)", "no más", "nunca mais", "keine mehr,
+/// danke"; "no more questions", "no more than two" are not.
 fn no_more(t: &[Tok<'_>], i: usize, bits: u8) -> Step {
     let negator = |j: Option<usize>| {
         j.and_then(|j| t.get(j))
@@ -1010,7 +1137,12 @@ fn no_more(t: &[Tok<'_>], i: usize, bits: u8) -> Step {
     let near = negator(i.checked_sub(1))
         || negator(i.checked_sub(2))
         || (text(t, i) == "plus" && text(t, i + 1) == "de");
-    if near && has(t, |k| matches!(k, K::Msg | K::SendMsg | K::Send)) {
+    if near
+        && (has(t, |k| matches!(k, K::Msg | K::SendMsg | K::Send))
+            || others_are(t, i, i, |k| {
+                matches!(k, K::No | K::Neg | K::Filler | K::Thanks)
+            }))
+    {
         found(Strength::Ask, bits)
     } else {
         Step::Skip
@@ -1058,19 +1190,22 @@ fn number(t: &[Tok<'_>], i: usize) -> Step {
 // Context helpers.
 
 /// Negation before the word at `s`: a negator ("not", "never", "don't",
-/// "ne/n'", "não", "nicht", "nunca", "jamais") up to four words back, with
+/// "ne/n'", "não", "nicht", "nunca", "jamais", "no longer") up to four words back, with
 /// only filler, wishes and determiners between ("I don't want to opt out",
 /// "Please don't unsubscribe me", "Não parem"). Spanish/Portuguese "no"
 /// negates the words of those languages ("No dejen de mandarme ofertas"); in
 /// English "no" is an interjection ("Start? No, STOP").
 fn negated(t: &[Tok<'_>], s: usize, bits: u8) -> bool {
+    let mut after = "";
     for x in t.iter().take(s).rev().take(4) {
         match x.k {
             K::Neg => return true,
-            K::No if bits & EN == 0 => return true,
+            // "I no longer wish to receive these".
+            K::No if bits & EN == 0 || after == "longer" => return true,
             K::No | K::Filler | K::Want | K::Det | K::More | K::Thanks => {}
             _ => return false,
         }
+        after = x.text;
     }
     false
 }
@@ -1492,6 +1627,10 @@ enum K {
     /// "bother", "molesten", "incomodar", "déranger", "nerven".
     Bother,
     Keep,
+    /// "again", "encore", "wieder", "(de) novo", "(otra/outra) vez": filler
+    /// in every rule, but it can start the rule in [`again`], so a word
+    /// list keeps this role only until the message is known to be anchored.
+    Again,
     /// A dictionary word of a language that is not enabled.
     Known,
 }
@@ -1518,6 +1657,11 @@ impl K {
                 | K::Known
                 | K::Other
         )
+    }
+
+    /// The role a word plays in the rules ([`K::Again`] is filler there).
+    fn role(self) -> K {
+        if self == K::Again { K::Filler } else { self }
     }
 
     /// What a stop or sending word can act on: the messages.
@@ -1596,8 +1740,9 @@ fn lex(t: &[u8]) -> W {
             b"abonniert" | b"angemeldet" => w(K::Signed, DE),
             b"adieu" => w(K::Goodbye, FR),
             b"adios" => w(K::Goodbye, ES),
-            b"again" | b"agora" | b"ahead" | b"ahora" | b"aide" | b"ajuda" | b"all" | b"alles" | b"already" | b"also" | b"alta" | b"am" | b"and" | b"anmelden" | b"any" | b"anymore" | b"anything" | b"are" | b"as" | b"asap" | b"au" | b"aus" | b"away" | b"ayuda" => w(K::Filler, ALL),
+            b"agora" | b"ahead" | b"ahora" | b"aide" | b"ajuda" | b"all" | b"alles" | b"already" | b"also" | b"alta" | b"am" | b"and" | b"anmelden" | b"any" | b"anymore" | b"anything" | b"are" | b"as" | b"asap" | b"au" | b"aus" | b"away" | b"ayuda" => w(K::Filler, ALL),
             b"agree" | b"agreed" => w(K::Signed, EN),
+            b"again" => w(K::Again, EN),
             b"alone" => w(K::Alone, ALL),
             b"annule" | b"annuler" | b"annulez" => w(K::Weak, FR),
             b"anrufen" => w(K::Send, DE),
@@ -1651,13 +1796,14 @@ fn lex(t: &[u8]) -> W {
             b"danke" => w(K::Thanks, ALL),
             b"deals" => w(K::Msg, ALL),
             b"deixa" | b"deixe" | b"deixem" => w(K::Leave, PT),
-            b"deja" | b"dejad" | b"dejar" | b"deje" | b"dejen" | b"dejes" => w(K::Dejar, ES),
+            b"deja" | b"dejad" | b"dejan" | b"dejar" | b"deje" | b"dejen" | b"dejes" => w(K::Dejar, ES),
             b"dejame" | b"dejenme" => w(K::Leave, ES),
             b"delete" | b"drop" => w(K::Take, EN),
             b"derange" | b"deranger" | b"derangez" => w(K::Bother, FR),
             b"desabonne" | b"desabonner" | b"desabonnez" | b"desinscrire" | b"desinscris" | b"desinscrivez" => w(K::Strong, FR),
             b"descadastra" | b"descadastrar" | b"descadastre" | b"descadastrem" | b"descadastro" => w(K::Strong, PT),
             b"deseo" => w(K::Want, ES),
+            b"desejo" => w(K::Want, PT),
             b"desuscribanme" | b"desuscribeme" | b"desuscribir" | b"desuscribirme" => w(K::Strong, ES),
             b"didnt" | b"doesnt" | b"dont" => w(K::Neg, ALL),
             b"diese" | b"dieses" => w(K::Demo, ALL),
@@ -1672,6 +1818,7 @@ fn lex(t: &[u8]) -> W {
             b"eingetragen" => w(K::Signed, DE),
             b"em" | b"en" => w(K::Sense, ALL),
             b"email" => w(K::SendMsg, EN),
+            b"encore" => w(K::Again, FR),
             b"emailing" => w(K::Send, EN),
             b"emails" => w(K::Msg, ALL),
             b"end" => w(K::Weak, EN),
@@ -1718,7 +1865,7 @@ fn lex(t: &[u8]) -> W {
             _ => UNKNOWN,
         },
         b'i' => match t {
-            b"i" | b"ich" | b"ihr" | b"il" | b"im" | b"immediately" | b"info" | b"inmediatamente" | b"is" | b"ist" | b"it" | b"its" => w(K::Filler, ALL),
+            b"i" | b"ich" | b"ihnen" | b"ihr" | b"ihre" | b"ihren" | b"il" | b"im" | b"immediately" | b"info" | b"inmediatamente" | b"is" | b"ist" | b"it" | b"its" => w(K::Filler, ALL),
             b"in" => w(K::Sense, ALL),
             b"incomodando" | b"incomodar" | b"incomode" | b"incomodem" => w(K::Bother, PT),
             b"inscrevi" => w(K::Signed, PT),
@@ -1753,6 +1900,7 @@ fn lex(t: &[u8]) -> W {
             b"lass" | b"lassen" | b"lasst" => w(K::Leave, DE),
             b"last" => w(K::Det, ALL),
             b"late" | b"later" => w(K::Qual, ALL),
+            b"longer" => w(K::Filler, ALL),
             b"leave" => w(K::Leave, EN),
             b"less" => w(K::Many, EN),
             b"ligacoes" | b"list" | b"lista" | b"liste" | b"lists" | b"llamadas" => w(K::Msg, ALL),
@@ -1794,7 +1942,9 @@ fn lex(t: &[u8]) -> W {
             b"nacht" | b"nachts" | b"night" | b"nights" | b"nighttime" | b"noche" | b"noches" | b"noite" | b"nuit" => w(K::Qual, ALL),
             b"nah" | b"nope" => w(K::No, EN),
             b"near" => w(K::Sense, ALL),
-            b"need" | b"needs" | b"nos" | b"now" => w(K::Filler, ALL),
+            b"nos" | b"now" => w(K::Filler, ALL),
+            b"need" | b"needs" => w(K::Want, EN),
+            b"novo" => w(K::Again, PT),
             b"nein" => w(K::No, DE),
             b"nerven" | b"nervt" => w(K::Bother, DE),
             b"next" => w(K::Det, ALL),
@@ -1804,7 +1954,7 @@ fn lex(t: &[u8]) -> W {
             _ => UNKNOWN,
         },
         b'o' => match t {
-            b"o" | b"oder" | b"of" | b"off" | b"officially" | b"oi" | b"ok" | b"okay" | b"ola" | b"omg" | b"or" | b"os" | b"ou" | b"oui" | b"our" => w(K::Filler, ALL),
+            b"o" | b"oder" | b"of" | b"off" | b"officially" | b"oh" | b"oi" | b"ok" | b"okay" | b"ola" | b"omg" | b"or" | b"os" | b"ou" | b"oui" | b"our" => w(K::Filler, ALL),
             b"obrigada" | b"obrigado" => w(K::Thanks, ALL),
             b"ofertas" | b"offers" | b"offres" => w(K::Msg, ALL),
             b"often" => w(K::Qual, ALL),
@@ -1818,7 +1968,7 @@ fn lex(t: &[u8]) -> W {
         b'p' => match t {
             b"para" | b"permanently" | b"pf" | b"pfv" | b"phone" | b"plait" | b"pleas" | b"please" | b"pleeze" | b"pls" | b"plse" | b"plz" | b"por" | b"porfa" | b"porfavor" | b"pra" => w(K::Filler, ALL),
             b"parar" => w(K::Weak, ES | PT),
-            b"pare" => w(K::Weak, PT),
+            b"param" | b"pare" => w(K::Weak, PT),
             b"parem" => w(K::Strong, PT),
             b"paren" => w(K::Strong, ES),
             b"pas" => w(K::Neg, ALL),
@@ -1847,7 +1997,7 @@ fn lex(t: &[u8]) -> W {
         },
         b'r' => match t {
             b"rayez" | b"retirer" | b"retirez" => w(K::Take, FR),
-            b"re" | b"really" | b"right" => w(K::Filler, ALL),
+            b"re" | b"really" | b"rien" | b"right" => w(K::Filler, ALL),
             b"recebendo" | b"receber" | b"recebo" | b"receive" | b"receiving" | b"recevoir" | b"recibiendo" | b"recibir" | b"recibo" | b"recois" => w(K::Receive, ALL),
             b"register" | b"registered" => w(K::Signed, EN),
             b"registre" => w(K::Signed, ES),
@@ -1864,7 +2014,8 @@ fn lex(t: &[u8]) -> W {
             _ => UNKNOWN,
         },
         b's' => match t {
-            b"s" | b"said" | b"salut" | b"say" | b"saying" | b"schon" | b"seriously" | b"shall" | b"should" | b"si" | b"sie" | b"sim" | b"sir" | b"so" | b"sofort" | b"sorry" | b"start" | b"stp" | b"suis" | b"sure" | b"svp" => w(K::Filler, ALL),
+            b"s" | b"said" | b"salut" | b"say" | b"saying" | b"schon" | b"seriously" | b"shall" | b"should" | b"si" | b"sie" | b"sim" | b"sir" | b"so" | b"sofort" | b"seus" | b"sorry" | b"start" | b"stp" | b"suas" | b"suis" | b"sure" | b"sus" | b"svp" => w(K::Filler, ALL),
+            b"souhaite" | b"souhaitons" => w(K::Want, FR),
             b"saca" | b"sacar" | b"saquen" => w(K::Take, ES),
             b"sacame" | b"saquenme" => w(K::TakeMe, ES),
             b"sair" => w(K::Weak, PT),
@@ -1914,8 +2065,9 @@ fn lex(t: &[u8]) -> W {
             _ => UNKNOWN,
         },
         b'v' => match t {
-            b"vc" | b"ve" | b"very" | b"voce" | b"voltar" | b"vom" | b"von" | b"vous" => w(K::Filler, ALL),
+            b"vc" | b"ve" | b"very" | b"voce" | b"voltar" | b"vom" | b"von" | b"vos" | b"votre" | b"vous" => w(K::Filler, ALL),
             b"veux" | b"voudrais" => w(K::Want, FR),
+            b"vez" => w(K::Again, ES | PT),
             b"viele" => w(K::Many, DE),
             _ => UNKNOWN,
         },
@@ -1925,6 +2077,7 @@ fn lex(t: &[u8]) -> W {
             b"we" | b"with" | b"would" => w(K::Filler, ALL),
             b"wednesday" | b"week" | b"weekday" | b"weekdays" | b"weekend" | b"weekends" | b"weeks" | b"wochenende" | b"work" => w(K::Qual, ALL),
             b"weniger" => w(K::Many, DE),
+            b"wieder" => w(K::Again, DE),
             b"werbung" => w(K::Msg, ALL),
             b"will" => w(K::Want, EN | DE),
             b"wollen" => w(K::Want, DE),
@@ -1977,6 +2130,7 @@ pub(crate) mod tests {
         normalize_chars(raw.nfkd().filter(|c| !is_combining_mark(*c)), &mut text);
         if raw.is_ascii() {
             let general: Vec<(&str, K, Gap)> = tokens(&text, ALL)
+                .0
                 .iter()
                 .map(|t| (t.text, t.k, t.after))
                 .collect();
@@ -2127,6 +2281,35 @@ pub(crate) mod tests {
         assert_eq!(c("quite"), Intent::None);
         assert_eq!(c("and"), Intent::None);
         assert_eq!(c("anmelden bitte"), Intent::None);
+        // Reproachful questions ask to stop; a negative order does not.
+        assert_eq!(
+            c("Why won't you stop texting me?"),
+            Intent::OptOut(Lang::En)
+        );
+        assert_eq!(c("can't you just stop"), Intent::OptOut(Lang::En));
+        assert_eq!(c("Don't you stop sending those deals!"), Intent::None);
+        assert_eq!(c("Can't you stop by later?"), Intent::None);
+        assert_eq!(c("why won't it stop loading?"), Intent::None);
+        assert_eq!(
+            c("¿Por qué no dejan de mandarme mensajes?"),
+            Intent::OptOut(Lang::Es)
+        );
+        // "no longer" negates like "not".
+        assert_eq!(
+            c("I no longer wish to receive these messages"),
+            Intent::OptOut(Lang::En)
+        );
+        assert_eq!(
+            c("I no longer need the blue one, the red is fine"),
+            Intent::None
+        );
+        // "you again?" needs a pronoun and nothing else.
+        assert_eq!(c("you again?"), Intent::Clarify(Lang::En));
+        assert_eq!(c("Thank you again!"), Intent::None);
+        assert_eq!(c("Sie schon wieder?"), Intent::Clarify(Lang::De));
+        assert_eq!(classify("Sie schon wieder?", &[Lang::En]), Intent::None);
+        assert_eq!(c("no more"), Intent::Clarify(Lang::En));
+        assert_eq!(c("no more questions"), Intent::None);
     }
 
     /// A tiny deterministic generator, so the test needs no dependency.
