@@ -65,7 +65,9 @@ fn run() -> Result<(), Box<dyn Error>> {
     for channel in &enforcing {
         store.set_keyword_scope(channel, KeywordScope::Account)?;
     }
-    let normalizer = Normalizer::new(region);
+    // Senders are read as the store records them (its strictness and
+    // alias folding), so no STOP is lost to a stricter send setting.
+    let normalizer = store.recording_normalizer(&Normalizer::new(region));
     let mut out = io::stdout().lock();
     for (n, line) in io::stdin().lock().lines().enumerate() {
         let line = line?;
@@ -81,9 +83,11 @@ fn run() -> Result<(), Box<dyn Error>> {
             Ok((address, channel, text))
         })();
         let (action, reply) = match read {
+            // A line that could not be read may have been a STOP: it is an
+            // error, not an ordinary message.
             Err(err) => {
                 eprintln!("inbound: line {}: {err}", n + 1);
-                ("none".to_owned(), None)
+                ("error".to_owned(), None)
             }
             Ok((address, channel, text)) => match store.inbound(&address, &channel, text) {
                 Ok(result) => (result.action.to_string(), result.reply),

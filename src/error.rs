@@ -198,10 +198,11 @@ pub enum ErrorKind {
     /// No list has this id (it never existed or was deleted).
     #[error("no list {0}")]
     UnknownList(ListId),
-    /// An email id that this store never assigned: email ids come from the
+    /// An email id (its raw value, as [`AddressId::get`](crate::AddressId::get)
+    /// gives it) that this store never assigned: email ids come from the
     /// store's email table, so a list cannot hold one the table lacks.
     #[error("email id {0} was not assigned by this store")]
-    UnknownEmailId(crate::AddressId),
+    UnknownEmailId(u64),
     /// The store was opened with a policy other than the one it was
     /// created with.
     #[error("the store was created with {stored}, not {requested}")]
@@ -318,6 +319,23 @@ pub enum ErrorKind {
     /// fixed.
     #[error("the log cannot be written until the store is reopened or checkpointed: {0}")]
     LogBroken(String),
+    /// Settings that cannot work together, such as a log given to a
+    /// builder that then loads a snapshot into memory.
+    #[error("{0}")]
+    Usage(String),
+    /// A directory holds version-1 journal files that were not migrated:
+    /// they are migrated when the directory is opened with
+    /// [`Store::open`](crate::Store::open), or when the
+    /// [`Journal`](crate::persist::Journal) itself (not a wrapper around
+    /// it) is given to [`StoreBuilder::log`](crate::store::StoreBuilder::log).
+    #[error(
+        "{} holds version-1 journal files that were not migrated: open it with Store::open, or give the Journal itself to StoreBuilder::log",
+        dir.display()
+    )]
+    Unmigrated {
+        /// The directory.
+        dir: std::path::PathBuf,
+    },
 }
 
 /// A list setting named in an [`Error`].

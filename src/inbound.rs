@@ -9,7 +9,7 @@ use std::fmt;
 
 use crate::address::Address;
 use crate::error::Error;
-use crate::keyword::{KeywordKind, Language};
+use crate::keyword::{KeywordHit, KeywordKind, Language, canonical};
 use crate::model::{Action, Channel, ListId, Scope, Source, Timestamp};
 use crate::store::{Change, ChangeOp, Edit, Op, Store, View};
 
@@ -204,6 +204,14 @@ impl Store {
     }
 }
 
+/// The language of a message that only says "yes".
+fn affirmative(text: &str) -> Option<Language> {
+    let key = canonical(text);
+    Language::ALL
+        .into_iter()
+        .find(|l| l.affirmative_words().contains(&key.as_str()))
+}
+
 /// Turns a message into the operation it causes and the reply.
 fn resolve(
     view: &View<'_>,
@@ -212,13 +220,7 @@ fn resolve(
     text: &str,
     at: Timestamp,
 ) -> Result<(Option<Op>, Inbound), Error> {
-    let Some(hit) = view.matcher(channel).find(text) else {
-        return Ok((None, Inbound::nothing(InboundAction::None, None)));
-    };
-    let language = hit.language;
-    let keywords = view.keywords_for(channel);
     let id = view.lookup(from);
-    let scope = view.keyword_scope_of(channel);
     let here = Scope::Channel(channel.clone());
     // A clarification asked in either scope this channel's keyword changes
     // could have used.
@@ -226,6 +228,21 @@ fn resolve(
         .into_iter()
         .filter(|s| id.is_some_and(|id| view.pending_in(s, id)))
         .collect();
+    // The question asked was "do you want to stop?": a "yes" to it is an
+    // opt-out, even where YES has been made an opt-in word.
+    let hit = match pending.is_empty() {
+        false => affirmative(text).map(|language| KeywordHit {
+            kind: KeywordKind::OptOut(ListId::SYSTEM),
+            language: Some(language),
+        }),
+        true => None,
+    };
+    let Some(hit) = hit.or_else(|| view.matcher(channel).find(text)) else {
+        return Ok((None, Inbound::nothing(InboundAction::None, None)));
+    };
+    let language = hit.language;
+    let keywords = view.keywords_for(channel);
+    let scope = view.keyword_scope_of(channel);
     let answered = |ops: &mut Vec<Op>| {
         for s in &pending {
             ops.push(Op::Clarify {

@@ -724,6 +724,35 @@ pub fn unsubscribe_headers(
     })
 }
 
+/// `true` if a POST body carries `List-Unsubscribe=One-Click`, as
+/// `application/x-www-form-urlencoded` or as `multipart/form-data`
+/// (RFC 7578: a part named `List-Unsubscribe` whose value is `One-Click`).
+fn is_one_click(body: &str) -> bool {
+    if body.split('&').any(|p| p.trim() == ONE_CLICK_BODY) {
+        return true;
+    }
+    let mut lines = body.lines().map(str::trim);
+    while let Some(line) = lines.next() {
+        let lower = line.to_ascii_lowercase();
+        if lower.starts_with("content-disposition:")
+            && lower.contains("form-data")
+            && lower.split(';').any(|p| {
+                p.trim() == "name=\"list-unsubscribe\"" || p.trim() == "name=list-unsubscribe"
+            })
+        {
+            // The part's other headers, a blank line, then its value.
+            let value = lines
+                .by_ref()
+                .skip_while(|l| !l.is_empty())
+                .find(|l| !l.is_empty());
+            if value == Some("One-Click") {
+                return true;
+            }
+        }
+    }
+    false
+}
+
 /// What a web handler received for an unsubscribe link.
 ///
 /// # Example
@@ -742,7 +771,9 @@ pub enum Click<'a> {
     Get,
     /// An RFC 8058 one-click POST with its form body.
     Post {
-        /// The request body, which must be `List-Unsubscribe=One-Click`.
+        /// The request body, which must carry the field
+        /// `List-Unsubscribe=One-Click`, form-urlencoded or as a
+        /// `multipart/form-data` part (mail providers send either).
         body: &'a str,
     },
     /// The confirmation button of your own landing page.
@@ -866,7 +897,7 @@ impl Store {
         let address = self.recipient(keys, &parsed)?;
         match click {
             Click::Get => return Ok(Unsubscribed::ConfirmationNeeded { token: parsed }),
-            Click::Post { body } if !body.split('&').any(|p| p.trim() == ONE_CLICK_BODY) => {
+            Click::Post { body } if !is_one_click(body) => {
                 return Err(TokenRejected::NotOneClick.into());
             }
             Click::Post { .. } | Click::Confirm => {}

@@ -218,7 +218,7 @@ fn inbound_answers_each_line() {
     assert_eq!(
         actions,
         [
-            "opt-out", "opt-out", "opt-in", "none", "help", "opt-out", "none", "none", "none",
+            "opt-out", "opt-out", "opt-in", "none", "help", "opt-out", "none", "error", "none",
             "clarify", "opt-out"
         ]
     );

@@ -84,6 +84,30 @@ fn columns_for_list_scope_time_and_source() {
     assert_eq!(history[1].source, Source::Keyword);
 }
 
+/// Other systems write `global` or `all` for the whole account; read as a
+/// channel name, the opt-out would reach no send.
+#[test]
+fn account_wide_scope_words_of_other_systems() {
+    let store = Store::new();
+    let file = "phone,scope\n\
+                +14155550100,global\n\
+                +14155550101,ALL\n\
+                +14155550102,*\n\
+                +14155550103,Account-Wide\n\
+                +14155550104,sms1\n";
+    let report = store
+        .import(file.as_bytes(), &us(), &Import::new())
+        .unwrap();
+    assert_eq!(report.applied, 5);
+    for i in 0..4 {
+        let a = addr(&format!("+1415555010{i}"));
+        assert!(store.contains(ListId::SYSTEM, &Scope::Account, &a), "{i}");
+    }
+    let sms = Scope::Channel(Channel::new("sms1").unwrap());
+    assert!(store.contains(ListId::SYSTEM, &sms, &addr("+14155550104")));
+    assert!(!store.contains(ListId::SYSTEM, &Scope::Account, &addr("+14155550104")));
+}
+
 #[test]
 fn all_or_nothing_applies_nothing_when_a_row_is_bad() {
     let store = Store::new();
@@ -259,6 +283,36 @@ fn hashed_suppression_round_trip() {
     }
     let (_, rejected) = HashedList::read("zz\n\nABCDEF\n".as_bytes(), Digest::Md5).unwrap();
     assert_eq!(rejected.iter().map(|r| r.line).collect::<Vec<_>>(), [1, 3]);
+}
+
+/// A partner may hash phone numbers without their `+` and email addresses
+/// with or without alias folding: every such form suppresses.
+#[test]
+fn partner_lists_in_other_forms_still_suppress() {
+    let file = [
+        Digest::Sha256.hex("14155550100"),
+        Digest::Sha256.hex("jdoe@gmail.com"),
+    ]
+    .join("\n");
+    let (partner, rejected) = HashedList::read(file.as_bytes(), Digest::Sha256).unwrap();
+    assert!(rejected.is_empty());
+    let suppression = Store::new()
+        .compile(&Dispatch::new(Category::Marketing).honour_hashed(Arc::new(partner)))
+        .unwrap();
+    // Read with a normalizer that keeps aliases: the folded form is tried.
+    for (text, suppressed) in [
+        ("+1 415 555 0100", true),
+        ("j.doe+deals@gmail.com", true),
+        ("jdoe@gmail.com", true),
+        ("+1 415 555 0101", false),
+        ("jdoe@example.com", false),
+    ] {
+        assert_eq!(
+            suppression.check(&addr(text)).is_some(),
+            suppressed,
+            "{text}"
+        );
+    }
 }
 
 /// Cells a spreadsheet would run as formulas are neutralized on export

@@ -710,6 +710,45 @@ fn yes_does_not_erase_an_opt_out() {
 /// A reply that may be a revocation gets one clarification question per
 /// sender and channel; marketing to them stops there until they answer
 /// (47 CFR 64.1200(a)(12)); STOP makes it an opt-out, START lifts it.
+/// The clarification asks "do you want to stop?": a "yes" to it is an
+/// opt-out, in any shipped language, even where YES was made an opt-in
+/// word; without a pending question "yes" is nothing.
+#[test]
+fn yes_to_the_clarification_opts_out() {
+    for with_yes_opt_in in [false, true] {
+        for yes in ["Yes", "yes please", "Sí", "oui", "Ja!"] {
+            let (store, _) = store();
+            if with_yes_opt_in {
+                store
+                    .set_keywords(Keywords::default().add_opt_in("YES"))
+                    .unwrap();
+            }
+            let from = sender();
+            assert_eq!(
+                store.inbound(&from, &ch_a(), "remove me").unwrap().action,
+                InboundAction::Clarify
+            );
+            let answer = store.inbound(&from, &ch_a(), yes).unwrap();
+            assert_eq!(answer.action, InboundAction::OptOut, "{yes}");
+            assert!(answer.reply.is_some(), "{yes}");
+            assert!(!store.is_clarifying(&from, &ch_a()), "{yes}");
+            assert_eq!(
+                store.check(&from, &marketing(ch_a())).unwrap(),
+                Some(SkipReason::OptedOut),
+                "{yes}"
+            );
+            assert_eq!(store.history(..).len(), 1, "{yes}");
+        }
+    }
+    let (store, _) = store();
+    let from = sender();
+    assert_eq!(
+        store.inbound(&from, &ch_a(), "yes").unwrap().action,
+        InboundAction::None
+    );
+    assert!(store.history(..).is_empty());
+}
+
 #[test]
 fn a_clarification_is_asked_once_and_suppresses_until_answered() {
     let (store, _) = store();

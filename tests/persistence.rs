@@ -632,7 +632,7 @@ fn ids_the_store_never_assigned_are_refused() {
         .opt_out_ids(&[phone_id, unknown], &Edit::new())
         .unwrap_err();
     assert!(
-        matches!(err.kind(), ErrorKind::UnknownEmailId(id) if *id == unknown),
+        matches!(err.kind(), ErrorKind::UnknownEmailId(id) if *id == unknown.get()),
         "{err}"
     );
     assert_eq!(bytes(&store), before, "a refused change changes nothing");
@@ -761,6 +761,44 @@ fn version_1_directories_open_and_replay_as_before() {
     let store = Store::open(dir.path()).unwrap();
     assert!(!store.recovery().migrated);
     assert_eq!(describe(&store), expected.lines().collect::<Vec<_>>());
+}
+
+/// A version-1 directory read through a wrapper around its journal (which
+/// cannot hand over the version-1 files) is refused, not opened without
+/// the changes its version-1 journal holds.
+#[test]
+fn a_version_1_journal_behind_a_wrapper_is_refused() {
+    use optout::persist::{Appended, Checkpoint, Log, Visitor};
+    struct Wrapped(Journal);
+    impl Log for Wrapped {
+        fn load_checkpoint(&mut self) -> optout::Result<Option<Checkpoint>> {
+            self.0.load_checkpoint()
+        }
+        fn read(&mut self, after: u64, visit: &mut Visitor<'_>) -> optout::Result<()> {
+            self.0.read(after, visit)
+        }
+        fn append(&mut self, seq: u64, record: &[u8]) -> optout::Result<Appended> {
+            self.0.append(seq, record)
+        }
+        fn checkpoint(&mut self, seq: u64, snapshot: &[u8]) -> optout::Result<()> {
+            self.0.checkpoint(seq, snapshot)
+        }
+        fn is_shared(&self) -> bool {
+            self.0.is_shared()
+        }
+    }
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/v1-store");
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(&fixture).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+    }
+    let journal = Journal::open(dir.path()).unwrap();
+    let err = Store::builder().log(Wrapped(journal)).build().unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Unmigrated { .. }), "{err}");
+    // Nothing was changed: the directory still opens and migrates.
+    let store = Store::open(dir.path()).unwrap();
+    assert!(store.recovery().migrated);
 }
 
 /// Exports copy what they need under the lock and write without it: a

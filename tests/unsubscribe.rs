@@ -235,6 +235,36 @@ fn tokens_do_not_show_the_email() {
     assert!(!bytes.windows(3).any(|w| w == b"ann"));
 }
 
+/// Mail providers send the one-click POST form-urlencoded or as
+/// multipart/form-data (RFC 8058, RFC 7578): both record the opt-out; a
+/// multipart body without the field does not.
+#[test]
+fn one_click_bodies_in_either_form_encoding() {
+    let multipart = "--XyZ\r\n\
+                     Content-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\
+                     \r\n\
+                     One-Click\r\n\
+                     --XyZ--\r\n";
+    let other_field = multipart.replace("List-Unsubscribe", "Other");
+    for (body, records) in [
+        ("List-Unsubscribe=One-Click", true),
+        ("a=b&List-Unsubscribe=One-Click", true),
+        (multipart, true),
+        (other_field.as_str(), false),
+        ("List-Unsubscribe=Two-Clicks", false),
+    ] {
+        let store = at_now();
+        let text = token_for(&store, "ann@example.com", ListId::SYSTEM);
+        let got = store.unsubscribe_at(&keys(), &text, Click::Post { body }, now());
+        assert_eq!(
+            matches!(got, Ok(Unsubscribed::Recorded { .. })),
+            records,
+            "{body:?}: {got:?}"
+        );
+        assert_eq!(store.history(..).len(), usize::from(records), "{body:?}");
+    }
+}
+
 #[test]
 fn one_click_records_once_and_prefetch_changes_nothing() {
     let store = at_now();

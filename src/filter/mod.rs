@@ -63,13 +63,27 @@ pub struct Suppression {
     hashed: Vec<Arc<HashedList>>,
 }
 
-/// `true` if any of the partner lists holds the address (as written, or
-/// before alias folding).
+/// `true` if any of the partner lists holds the address in any form a
+/// partner may have hashed: an email as written, before and after alias
+/// folding (the partner's policy is unknown); a phone number in E.164 with
+/// and without its `+`.
 pub(crate) fn hashed_out(lists: &[Arc<HashedList>], address: &Address) -> bool {
-    lists.iter().any(|l| {
-        l.contains(address)
-            || matches!(address, Address::Email(e) if e.unfolded() != e.as_str() && l.contains_text(e.unfolded()))
-    })
+    if lists.is_empty() {
+        return false;
+    }
+    let text = address.to_string();
+    let mut forms: Vec<std::borrow::Cow<'_, str>> = vec![text.as_str().into()];
+    match address {
+        Address::Phone(_) => forms.extend(text.strip_prefix('+').map(Into::into)),
+        Address::Email(e) => {
+            forms.push(e.unfolded().into());
+            forms.push(e.key(crate::address::EmailAliases::Fold));
+        }
+    }
+    forms.dedup();
+    lists
+        .iter()
+        .any(|l| forms.iter().any(|form| l.contains_text(form)))
 }
 
 impl Suppression {

@@ -235,6 +235,30 @@ impl Language {
     }
 }
 
+impl Language {
+    /// "Yes" in this language, in canonical form: while a clarification
+    /// is pending, a "yes" answers its question ("Do you want to stop
+    /// receiving messages from us?") and opts out.
+    pub(crate) fn affirmative_words(self) -> &'static [&'static str] {
+        match self {
+            Language::English => &[
+                "yes",
+                "y",
+                "yes please",
+                "yeah",
+                "yep",
+                "yup",
+                "sure",
+                "yes i do",
+            ],
+            Language::Spanish => &["si", "si por favor", "claro"],
+            Language::French => &["oui", "oui merci", "oui svp"],
+            Language::Portuguese => &["sim", "sim por favor", "claro"],
+            Language::German => &["ja", "ja bitte", "jawohl"],
+        }
+    }
+}
+
 pub(crate) fn language_code(l: Language) -> u8 {
     match l {
         Language::English => 0,

@@ -262,6 +262,16 @@ impl Journal {
 
     fn create_file(&self, start: u64) -> Result<Current, Error> {
         let path = journal_path(&self.dir, start);
+        if self.current.as_ref().is_some_and(|c| c.path == path) {
+            // Never reached (a checkpoint keeps a file that starts where
+            // it would begin); the failure path below must not remove the
+            // file the store appends to.
+            return Err(ErrorKind::LogBroken(format!(
+                "journal {} is the current file",
+                path.display()
+            ))
+            .into());
+        }
         let created = (|| {
             let mut file = self.disk.create(&path)?;
             file.write_all(&header(start))?;
@@ -420,6 +430,14 @@ fn check_header(data: &[u8], start: u64) -> Result<bool, Error> {
 
 impl Log for Journal {
     fn load_checkpoint(&mut self) -> Result<Option<Checkpoint>, Error> {
+        if !self.legacy.is_empty() {
+            // Read without its version-1 journals, the store would miss
+            // every change they hold.
+            return Err(ErrorKind::Unmigrated {
+                dir: self.dir.clone(),
+            }
+            .into());
+        }
         let path = self.dir.join(SNAPSHOT);
         match self.disk.read(&path) {
             Ok(bytes) => Ok(Some(Checkpoint {
@@ -586,7 +604,13 @@ impl Log for Journal {
                 .set_len(start)
                 .and_then(|()| if due { current.file.sync() } else { Ok(()) })
             {
-                self.broken = Some(format!("{err}; then {undo}"));
+                // The outcome is unknown: the record may be kept whole.
+                let why = format!(
+                    "record {seq} could not be written to {} ({err}) nor taken back ({undo}), so it may be kept",
+                    current.path.display()
+                );
+                self.broken = Some(why.clone());
+                return Err(ErrorKind::LogBroken(why).into());
             }
             return Err(Error::io_at(&current.path, err));
         }
@@ -626,6 +650,27 @@ impl Log for Journal {
                 ),
             ));
         }
+        if let Some(current) = &mut self.current
+            && current.start == seq
+        {
+            // Nothing was recorded since the current file began: it
+            // already starts where the snapshot ends, and it is the file
+            // the store appends to, so it is kept, not created again (a
+            // failed creation would remove it). A record a failed write
+            // may have left in it is cut off first.
+            if self.broken.is_some() {
+                current
+                    .file
+                    .set_len(HEADER as u64)
+                    .and_then(|()| current.file.sync())
+                    .map_err(|e| Error::io_at(&current.path, e))?;
+                current.len = HEADER as u64;
+                self.broken = None;
+            }
+            self.unsynced = 0;
+            self.last_sync = Instant::now();
+            return Ok(());
+        }
         let next = self.create_file(seq).inspect_err(|e| {
             if matches!(e.kind(), ErrorKind::LogBroken(_)) {
                 self.broken = Some(e.to_string());
@@ -647,6 +692,11 @@ impl Log for Journal {
 
     fn sync(&mut self) -> Result<(), Error> {
         self.sync_current()
+    }
+
+    /// A journal is never shared: its directory is locked to one store.
+    fn is_shared(&self) -> bool {
+        false
     }
 
     fn torn_bytes(&self) -> u64 {

@@ -47,6 +47,9 @@ pub type Visitor<'a> = dyn FnMut(u64, &[u8]) -> Result<(), Error> + 'a;
 ///     fn checkpoint(&mut self, seq: u64, snapshot: &[u8]) -> optout::Result<()> {
 ///         self.0.checkpoint(seq, snapshot)
 ///     }
+///     fn is_shared(&self) -> bool {
+///         self.0.is_shared()
+///     }
 /// }
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -56,8 +59,9 @@ pub type Visitor<'a> = dyn FnMut(u64, &[u8]) -> Result<(), Error> + 'a;
 /// # }
 /// ```
 pub trait Log: Send {
-    /// The latest checkpoint, if there is one. Called once, when the store
-    /// opens.
+    /// The latest checkpoint, if there is one. Called when the store
+    /// opens, and again when a store sharing the log finds that records it
+    /// has not read were folded into a newer checkpoint.
     ///
     /// # Errors
     ///
@@ -106,11 +110,12 @@ pub trait Log: Send {
         Ok(())
     }
 
-    /// `true` when other writers append to the same log: the store then
-    /// reads what they appended before every compile, check and change.
-    fn is_shared(&self) -> bool {
-        false
-    }
+    /// `true` when other writers may append to the same log: the store
+    /// then reads what they appended before every compile, check, export
+    /// and change. There is no default: a log that says `false` while
+    /// others write to it would let a store miss their opt-outs, so every
+    /// log (and every wrapper, which forwards it) says which it is.
+    fn is_shared(&self) -> bool;
 
     /// Bytes of a torn last record that opening cut off.
     fn torn_bytes(&self) -> u64 {

@@ -44,9 +44,21 @@ impl Migration {
 
     /// Replays the journal that follows `state`'s version-1 snapshot (or
     /// none, for a store that never checkpointed). Returns the files to
-    /// remove once a checkpoint holds what they held.
-    pub(crate) fn apply(self, state: &mut State) -> Result<Option<Vec<PathBuf>>, Error> {
-        let paths: Vec<PathBuf> = self.files.iter().map(|(p, ..)| p.clone()).collect();
+    /// retire once a checkpoint holds what they held.
+    pub(crate) fn apply(self, state: &mut State) -> Result<Option<Vec<Retired>>, Error> {
+        let retire = |generation: u64| -> Vec<Retired> {
+            self.files
+                .iter()
+                .map(|(path, g, _)| Retired {
+                    path: path.clone(),
+                    // Version 1 could keep writing an older generation's
+                    // journal after a checkpoint whose directory sync
+                    // failed; whether such a file holds changes the
+                    // snapshot lacks cannot be told, so it is kept.
+                    keep: g.is_some_and(|g| g < generation),
+                })
+                .collect()
+        };
         if let Some(done) = state.migrated_from {
             // A migration that crashed after its checkpoint: the files are
             // covered if they are the one it migrated, or older.
@@ -55,7 +67,7 @@ impl Migration {
                 .iter()
                 .all(|(_, g, _)| g.is_none_or(|g| g <= done))
             {
-                return Ok(Some(paths));
+                return Ok(Some(retire(done)));
             }
             return Err(Error::corrupt(
                 WHAT,
@@ -102,18 +114,34 @@ impl Migration {
         }
         state.migrated_from = Some(generation);
         state.v1_generation = None;
-        Ok(Some(paths))
+        Ok(Some(retire(generation)))
     }
 }
 
+/// A version-1 journal file once migrated.
+pub(crate) struct Retired {
+    path: PathBuf,
+    /// Renamed (to `<name>.v1-superseded`) instead of removed.
+    keep: bool,
+}
+
 impl Store {
-    /// Keeps a version-2 checkpoint, then removes the version-1 files.
-    pub(super) fn finish_migration(&self, paths: Vec<PathBuf>) -> Result<(), Error> {
+    /// Keeps a version-2 checkpoint, then removes the version-1 journal it
+    /// migrated and renames older ones out of the way.
+    pub(super) fn finish_migration(&self, files: Vec<Retired>) -> Result<(), Error> {
         self.checkpoint()?;
         let slot = self.lock_log();
         if let super::LogSlot::Log(_) = &*slot {
-            for path in &paths {
-                std::fs::remove_file(path).map_err(|e| Error::io_at(path, e))?;
+            for file in &files {
+                let path = &file.path;
+                let done = if file.keep {
+                    let mut kept = path.clone().into_os_string();
+                    kept.push(".v1-superseded");
+                    std::fs::rename(path, kept)
+                } else {
+                    std::fs::remove_file(path)
+                };
+                done.map_err(|e| Error::io_at(path, e))?;
             }
         }
         Ok(())
@@ -464,5 +492,43 @@ mod tests {
         let ch = Scope::Channel(Channel::new("5").unwrap());
         assert!(store.contains(ListId::SYSTEM, &ch, &n.address("zed@example.com").unwrap()));
         assert!(!store.contains(ListId::SYSTEM, &ch, &n.address("amy@example.com").unwrap()));
+    }
+
+    /// A version-1 journal of an older generation than the snapshot may
+    /// hold changes the snapshot lacks (version 1 could keep writing it
+    /// after a checkpoint whose directory sync failed): the migration
+    /// keeps it, renamed, instead of deleting it.
+    #[test]
+    fn older_version_1_journals_are_kept() {
+        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/v1-store");
+        let dir = tempfile::tempdir().unwrap();
+        for entry in std::fs::read_dir(&fixture).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+        }
+        let mut file = Vec::new();
+        file.extend_from_slice(b"OPTOUTJL");
+        file.extend_from_slice(&1u32.to_le_bytes());
+        file.extend_from_slice(&0u64.to_le_bytes());
+        let mut w = Writer::default();
+        w.u8(0);
+        w.len(1);
+        w.u8(1);
+        w.str("old@example.com");
+        edit(&mut w, None);
+        record(&mut file, &w.buf);
+        let old = dir.path().join("journal-0000000000000000.log");
+        std::fs::write(&old, &file).unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert!(store.recovery().migrated);
+        drop(store);
+        assert!(!old.exists());
+        let kept = dir
+            .path()
+            .join("journal-0000000000000000.log.v1-superseded");
+        assert_eq!(std::fs::read(kept).unwrap(), file);
+        assert!(!dir.path().join("journal-0000000000000001.log").exists());
+        // It is left alone from then on.
+        assert!(!Store::open(dir.path()).unwrap().recovery().migrated);
     }
 }

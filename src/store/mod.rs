@@ -9,12 +9,17 @@
 //! default), a [`MemoryLog`](crate::persist::MemoryLog), the file
 //! [`Journal`] of a directory, or a log of your own.
 //!
-//! A [`Store`] is shared between threads (`&self` everywhere). Readers are
-//! never held up by a write's disk sync: a write holds the state's write
-//! lock only to apply a change already logged, and a send compiles its
-//! suppression under a short read lock into an owned
+//! A [`Store`] is shared between threads (`&self` everywhere). A write
+//! holds the state's write lock only to apply a change already logged, and
+//! a send compiles its suppression under a short read lock into an owned
 //! [`Suppression`](crate::Suppression), so a change made before the
 //! compile is honoured and changes made during the filter do not tear it.
+//! On an unshared log, readers are never held up by a write's disk sync.
+//! On a shared log, [`Store::compile`], [`Store::check`] and exports first
+//! read what other writers appended ([`Store::refresh`]), which waits for
+//! a commit in progress; point reads such as [`Store::contains`] answer
+//! from what this store has read so far (call `refresh` first for the
+//! latest).
 
 use std::fmt;
 use std::io::{Read, Write};
@@ -402,7 +407,9 @@ impl StoreBuilder {
     ///
     /// # Errors
     ///
-    /// As [`Store::load`].
+    /// As [`Store::load`]; [`ErrorKind::Usage`] if a log was given (the
+    /// store would not write to it, so changes would look recorded and be
+    /// lost: open the log with [`StoreBuilder::build`] instead).
     ///
     /// # Example
     ///
@@ -418,6 +425,12 @@ impl StoreBuilder {
     /// # }
     /// ```
     pub fn load(self, mut reader: impl Read) -> Result<Store, Error> {
+        if self.log.is_some() {
+            return Err(ErrorKind::Usage(
+                "a store loaded from a snapshot is kept in memory only; build it on the log instead".into(),
+            )
+            .into());
+        }
         let mut data = Vec::new();
         reader.read_to_end(&mut data).map_err(Error::io)?;
         let state = snapshot::decode(&data)?;
@@ -762,6 +775,30 @@ impl Store {
     /// ```
     pub fn policy(&self) -> Policy {
         self.read().policy
+    }
+
+    /// The normalizer for addresses whose changes this store records —
+    /// inbound senders, opt-outs from a form — from one a service already
+    /// has: `base`'s region with the store's recording strictness and
+    /// alias folding. A stricter send normalizer would refuse STOPs from
+    /// numbers it does not know yet; this one records them.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use optout::{Normalizer, Store};
+    /// use optout::address::Strictness;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let send = Normalizer::builder().strictness(Strictness::Valid).build();
+    /// let record = Store::new().recording_normalizer(&send);
+    /// assert_eq!(record.strictness(), Strictness::Possible);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn recording_normalizer(&self, base: &crate::Normalizer) -> crate::Normalizer {
+        let policy = self.policy();
+        base.with_policy(policy.recording(), policy.email_aliases())
     }
 
     /// Keeps a checkpoint of the whole store in its log (for a directory:
@@ -1294,6 +1331,9 @@ impl Store {
     /// Copies the entries of `lists` (every live list when `None`) and
     /// their opt-out records.
     pub(crate) fn export_data(&self, lists: Option<&[ListId]>) -> Result<ExportData, Error> {
+        // An export on a shared log goes to partners as a suppression
+        // file: it must hold what the other writers recorded too.
+        self.refresh()?;
         let state = self.read();
         let ids: Vec<ListId> = match lists {
             Some(lists) => {
@@ -1480,6 +1520,23 @@ mod replay_tests {
     use super::{ListSettings, Op, Store};
     use crate::keyword::Keywords;
     use crate::persist::{Log, MemoryLog};
+
+    /// A log given to a builder that then loads a snapshot would never be
+    /// written to: refused.
+    #[test]
+    fn loading_a_snapshot_with_a_log_is_refused() {
+        let mut bytes = Vec::new();
+        Store::new().save(&mut bytes).unwrap();
+        let err = Store::builder()
+            .log(MemoryLog::new())
+            .load(bytes.as_slice())
+            .unwrap_err();
+        assert!(
+            matches!(err.kind(), crate::error::ErrorKind::Usage(_)),
+            "{err}"
+        );
+        assert!(Store::builder().load(bytes.as_slice()).is_ok());
+    }
 
     /// Records that were valid when written must replay even if this
     /// version's word lists would refuse them as new changes (a later

@@ -503,7 +503,10 @@ impl Store {
         let (_, applied) = self.commit(|view| {
             let mut emails = Vec::new();
             for &id in ids.iter().filter(|id| id.is_email()) {
-                let email = view.email(id).ok_or(ErrorKind::UnknownEmailId(id))?.clone();
+                let email = view
+                    .email(id)
+                    .ok_or(ErrorKind::UnknownEmailId(id.get()))?
+                    .clone();
                 emails.push(email);
             }
             emails.sort();
