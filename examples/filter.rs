@@ -131,16 +131,22 @@ fn run(args: &Args) -> Result<String, Box<dyn Error>> {
         Some(dir) => Store::open(dir)?,
         None => Store::new(),
     };
-    if let Some(path) = &args.optouts {
-        load_optouts(&store, &normalizer, path)?;
-    }
+    // Every blocked line is read before anything is recorded, so a bad
+    // one leaves the store as it was.
+    let mut blocked = Vec::new();
     if let Some(path) = &args.blocked {
         for (line, text) in read_lines(path)? {
             let address = normalizer
                 .address(&text)
                 .map_err(|e| format!("{}:{line}: {text:?}: {e}", path.display()))?;
-            store.block(&address, &Edit::new().source(Source::Import))?;
+            blocked.push(address);
         }
+    }
+    if let Some(path) = &args.optouts {
+        load_optouts(&store, &normalizer, path)?;
+    }
+    for address in &blocked {
+        store.block(address, &Edit::new().source(Source::Import))?;
     }
     let mut dispatch = Dispatch::new(args.category);
     if let Some(channel) = &args.channel {
@@ -166,10 +172,11 @@ fn run(args: &Args) -> Result<String, Box<dyn Error>> {
 fn load_optouts(store: &Store, normalizer: &Normalizer, path: &Path) -> Result<(), Box<dyn Error>> {
     let mut names = BTreeSet::new();
     let mut reader = csv::Reader::from_reader(open(path)?);
-    let list_column = reader
-        .headers()?
-        .iter()
-        .position(|h| h.trim().eq_ignore_ascii_case("list"));
+    let list_column = reader.headers()?.iter().position(|h| {
+        ["list", "list name"]
+            .iter()
+            .any(|n| h.trim().eq_ignore_ascii_case(n))
+    });
     if let Some(column) = list_column {
         for record in reader.records() {
             let record = record.map_err(|e| format!("{}: {e}", path.display()))?;

@@ -956,3 +956,82 @@ proptest! {
         }
     }
 }
+
+/// One step of a random history: who (0..8), what, which channel or list.
+type Move = (u8, u8, u8);
+
+fn apply_move(store: &Store, n: &Normalizer, promo: ListId, (who, what, which): Move) {
+    let a = addr(n, &format!("+1415555{:04}", who % 8));
+    let channel = [ch_a(), ch_b(), Channel::new("wa").unwrap()][usize::from(which % 3)].clone();
+    let list = if which % 2 == 0 {
+        ListId::SYSTEM
+    } else {
+        promo
+    };
+    let _ = match what % 8 {
+        0 => store
+            .opt_out(&a, &Edit::new().list(list).scope(Scope::Channel(channel)))
+            .map(drop),
+        1 => store.opt_out(&a, &Edit::new().list(list)).map(drop),
+        2 => store.inbound(&a, &channel, "STOP").map(drop),
+        3 => store.inbound(&a, &channel, "remove me").map(drop),
+        4 => store.inbound(&a, &channel, "START").map(drop),
+        5 => store.opt_in(&a, &Edit::new().list(list)).map(drop),
+        6 => store.block(&a, &Edit::new()).map(drop),
+        _ => store
+            .set_keyword_scope(&channel, KeywordScope::Account)
+            .map(drop),
+    };
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Over random histories of scoped opt-outs, inbound replies,
+    /// clarifications, opt-ins and blocks: the batch filter agrees with
+    /// `Store::check` for every dispatch; a send naming no channel
+    /// suppresses everyone a send on any one channel suppresses (it can
+    /// only be stricter); utility traffic skips exactly the blocked.
+    #[test]
+    fn suppression_laws_over_random_histories(
+        moves in prop::collection::vec((0u8..8, any::<u8>(), any::<u8>()), 0..40),
+    ) {
+        let n = us();
+        let store = Store::new();
+        let promo = store.create_list(ListSettings::new("Promotions")).unwrap();
+        for m in &moves {
+            apply_move(&store, &n, promo, *m);
+        }
+        let people: Vec<Address> = (0..8).map(|i| addr(&n, &format!("+1415555{i:04}"))).collect();
+        let channels = [ch_a(), ch_b(), Channel::new("wa").unwrap()];
+        for lists in [vec![], vec![promo]] {
+            let with_lists = |mut d: Dispatch| {
+                for &l in &lists {
+                    d = d.honour(l);
+                }
+                d
+            };
+            let any_channel = with_lists(Dispatch::new(Category::Marketing));
+            let anywhere = store.compile(&any_channel).unwrap();
+            for channel in &channels {
+                let send = with_lists(marketing(channel.clone()));
+                let compiled = store.compile(&send).unwrap();
+                let split = compiled.split_addresses(&people);
+                for (person, outcome) in people.iter().zip(split.outcomes()) {
+                    let single = store.check(person, &send).unwrap();
+                    prop_assert_eq!(outcome.skip_reason(), single, "{} on {}", person, channel);
+                    if single.is_some() {
+                        prop_assert!(
+                            anywhere.check(person).is_some(),
+                            "{} suppressed on {} but sendable with no channel named", person, channel
+                        );
+                    }
+                }
+            }
+            let utility = store.compile(&Dispatch::new(Category::Utility)).unwrap();
+            for person in &people {
+                prop_assert_eq!(utility.check(person).is_some(), store.is_blocked(person));
+            }
+        }
+    }
+}

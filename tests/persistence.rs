@@ -276,7 +276,7 @@ fn threads_saving_to_one_path_never_tear_it() {
 type Step = (u8, u8, u8, u8, u32);
 
 fn step() -> impl Strategy<Value = Step> {
-    (0u8..9, any::<u8>(), 0u8..4, 0u8..4, any::<u32>())
+    (0u8..12, any::<u8>(), 0u8..4, 0u8..4, any::<u32>())
 }
 
 /// Runs the steps; refused changes are part of the law too: they change
@@ -324,13 +324,58 @@ fn apply(store: &Store, steps: &[Step]) {
                 .set_keyword_scope(&channel(c), KeywordScope::Account)
                 .map(drop),
             7 => {
-                let text = ["STOP", "START", "HELP", "K3", "please stop", "remove me"]
-                    [usize::from(l + c) % 6];
+                let text = [
+                    "STOP",
+                    "START",
+                    "HELP",
+                    "K3",
+                    "please stop",
+                    "remove me",
+                    "yes",
+                ][usize::from(l + c + (w & 1)) % 7];
                 store
                     .inbound(&phone(u64::from(w)), &channel(c), text)
                     .map(drop)
             }
-            _ => store.unsubscribe_token(&who(w), ListId::SYSTEM).map(drop),
+            8 => store.unsubscribe_token(&who(w), ListId::SYSTEM).map(drop),
+            9 => {
+                // An import: each flush (the whole file, all or nothing)
+                // is one logged change.
+                let file = format!(
+                    "address,list,scope,source\n{},L{},{},keyword\n{},,account,web form\n{}\n",
+                    who(w),
+                    l,
+                    channel(c),
+                    who(w.wrapping_add(1)),
+                    if at % 3 == 0 { "not an address" } else { "" },
+                );
+                let mode = if at % 2 == 0 {
+                    optout::exchange::ImportMode::AllOrNothing
+                } else {
+                    optout::exchange::ImportMode::ApplyValid
+                };
+                store
+                    .import(
+                        file.as_bytes(),
+                        &Normalizer::default(),
+                        &optout::exchange::Import::new().mode(mode),
+                    )
+                    .map(drop)
+            }
+            10 => {
+                let keywords = Keywords::default().add_opt_out(format!("ENOUGH{}", w % 3));
+                if at % 2 == 0 {
+                    store.set_keywords(keywords)
+                } else {
+                    store.set_channel_keywords(&channel(c), keywords)
+                }
+            }
+            _ => {
+                let ids: Vec<optout::AddressId> = (0..u64::from(l) + 1)
+                    .filter_map(|i| phone(u64::from(w) + i).phone_id())
+                    .collect();
+                store.opt_out_ids(&ids, &list(c)).map(drop)
+            }
         };
     }
 }

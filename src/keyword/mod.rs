@@ -74,8 +74,15 @@ pub enum KeywordMatch {
     #[default]
     Sentences,
     /// The whole message must be a keyword (carriers' exact filters).
+    /// Sentences that ask to stop ("Please stop texting me") are not
+    /// recognised, which falls short of 47 CFR 64.1200(a)(10): choose it
+    /// only where another system reads the rest.
     WholeMessage,
-    /// The whole message, or its first words, must be a keyword.
+    /// The whole message, or its first words, must be a keyword; an
+    /// opt-out word later in a message that starts with another keyword
+    /// still wins. Sentences that ask to stop without starting with a
+    /// keyword ("I said stop") are not recognised, as with
+    /// [`KeywordMatch::WholeMessage`].
     Leading,
 }
 
