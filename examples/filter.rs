@@ -32,7 +32,7 @@ use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use optout::address::Region;
-use optout::exchange::{Import, ImportMode};
+use optout::exchange::{Import, ImportMode, spreadsheet_safe};
 use optout::filter::Outcome;
 use optout::model::{Category, Channel, Source};
 use optout::store::{Edit, ListSettings};
@@ -239,11 +239,15 @@ fn write_outputs(
         sendable.write_record(["input", "normalized"])?;
         skipped.write_record(["input", "normalized", "reason"])?;
         for (input, outcome) in inputs.iter().zip(outcomes) {
+            // Audience files come from anywhere: cells a spreadsheet would
+            // run as formulas are neutralized.
+            let input = spreadsheet_safe(input);
             let normalized = outcome.address().map(|a| a.to_string()).unwrap_or_default();
+            let normalized = spreadsheet_safe(&normalized);
             match outcome.skip_reason() {
-                None => sendable.write_record([input.as_str(), &normalized])?,
+                None => sendable.write_record([&*input, &*normalized])?,
                 Some(reason) => {
-                    skipped.write_record([input.as_str(), &normalized, &reason.to_string()])?
+                    skipped.write_record([&*input, &*normalized, &reason.to_string()])?
                 }
             }
         }

@@ -320,6 +320,25 @@ pub(crate) fn escape(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A cell made safe to open in a spreadsheet, for CSV files of your own:
+/// a cell that begins with `=`, `+`, `-`, `@`, a tab, a carriage return or
+/// `'` gets a leading `'` (OWASP CSV injection), unless it is a canonical
+/// E.164 number. The same rule exports use; import removes it again.
+///
+/// # Example
+///
+/// ```
+/// use optout::exchange::spreadsheet_safe;
+///
+/// assert_eq!(spreadsheet_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+/// assert_eq!(spreadsheet_safe("+14155550123"), "+14155550123");
+/// assert_eq!(spreadsheet_safe("+1 415 555 0123"), "'+1 415 555 0123");
+/// assert_eq!(spreadsheet_safe("ann@example.com"), "ann@example.com");
+/// ```
+pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    escape(cell)
+}
+
 fn is_e164(cell: &str) -> bool {
     cell.strip_prefix('+').is_some_and(|d| {
         (2..=19).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()) && !d.starts_with('0')

@@ -103,7 +103,7 @@ fn filter_splits_files_into_sendable_and_skipped() {
     let audience = write(
         dir.path(),
         "audience.txt",
-        "(415) 555-0100\n+1 415 555 0101\n415.555.0102\n415-555-0103\n1 415 555 0103\n+14155550104\nANN@example.com\nbob@example.com\nbob@\n12\n",
+        "(415) 555-0100\n+1 415 555 0101\n415.555.0102\n415-555-0103\n1 415 555 0103\n+14155550104\nANN@example.com\nbob@example.com\nbob@\n12\n=HYPERLINK(\"x\")\n",
     );
     let out = dir.path().join("out");
     let out_s = out.to_string_lossy().into_owned();
@@ -117,7 +117,7 @@ fn filter_splits_files_into_sendable_and_skipped() {
     );
     assert_eq!(
         String::from_utf8(result.stdout).unwrap().trim(),
-        "3 sendable, 7 skipped (3 opted-out, 1 blocked, 1 invalid number, 1 invalid email, 1 duplicate)"
+        "3 sendable, 8 skipped (3 opted-out, 1 blocked, 2 invalid number, 1 invalid email, 1 duplicate)"
     );
     let sendable = std::fs::read_to_string(out.join("sendable.csv")).unwrap();
     assert_eq!(
@@ -129,12 +129,13 @@ fn filter_splits_files_into_sendable_and_skipped() {
         skipped,
         "input,normalized,reason\n\
          (415) 555-0100,+14155550100,Optout Number\n\
-         +1 415 555 0101,+14155550101,Optout Number\n\
+         '+1 415 555 0101,+14155550101,Optout Number\n\
          415.555.0102,+14155550102,Blocked\n\
          1 415 555 0103,+14155550103,Duplicate\n\
          ANN@example.com,ann@example.com,Optout Number\n\
          bob@,,Invalid Email\n\
-         12,,Invalid Number\n"
+         12,,Invalid Number\n\
+         \"'=HYPERLINK(\"\"x\"\")\",,Invalid Number\n"
     );
 }
 
