@@ -40,11 +40,18 @@ fn script(checkpoints: bool) -> Vec<Step> {
         });
         if checkpoints && i % 7 == 6 {
             steps.push(Step::Checkpoint);
-            if i % 14 == 13 {
-                // Two in a row.
-                steps.push(Step::Checkpoint);
-            }
         }
+    }
+    if checkpoints {
+        // Two in a row, then changes that only the journal holds: the
+        // second one's new file would have the current file's name.
+        steps.extend([
+            Step::Checkpoint,
+            Step::Checkpoint,
+            Step::OptOut(90),
+            Step::Email(91),
+            Step::Block(92),
+        ]);
     }
     steps
 }
