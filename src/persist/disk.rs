@@ -155,9 +155,13 @@ pub(crate) mod faulty {
         Rename,
         SyncDir,
         Remove,
+        /// Opening a file to append to it.
+        Append,
+        /// Reading a file or listing a directory.
+        Read,
     }
 
-    pub(crate) const KINDS: [Kind; 7] = [
+    pub(crate) const KINDS: [Kind; 9] = [
         Kind::Create,
         Kind::Write,
         Kind::Sync,
@@ -165,6 +169,8 @@ pub(crate) mod faulty {
         Kind::Rename,
         Kind::SyncDir,
         Kind::Remove,
+        Kind::Append,
+        Kind::Read,
     ];
 
     #[derive(Debug, Default)]
@@ -209,10 +215,12 @@ pub(crate) mod faulty {
 
     impl Disk for FaultyDisk {
         fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+            self.hit(Kind::Read)?;
             OsDisk.read(path)
         }
 
         fn list(&self, dir: &Path) -> io::Result<Vec<String>> {
+            self.hit(Kind::Read)?;
             OsDisk.list(dir)
         }
 
@@ -222,6 +230,7 @@ pub(crate) mod faulty {
         }
 
         fn append(&self, path: &Path) -> io::Result<Box<dyn DiskFile>> {
+            self.hit(Kind::Append)?;
             Ok(Box::new(FaultyFile(OsDisk.append(path)?, self.clone())))
         }
 

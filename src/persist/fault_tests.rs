@@ -1,6 +1,6 @@
 //! Fault injection: a scripted workload on a journal whose disk fails the
-//! k-th write, sync, truncation, rename, directory sync, file creation or
-//! removal, for every k. Every change reported as recorded must survive a
+//! k-th write, sync, truncation, rename, directory sync, file creation,
+//! removal, reopening for append, read or directory listing, for every k. Every change reported as recorded must survive a
 //! reopen, every change reported as failed must never appear, and the
 //! store must go on working (or refuse clearly) afterwards.
 
