@@ -46,7 +46,8 @@
 //!    phrase word ("remove", "alone", "number", ...). Words of a language
 //!    the account did not enable lose their role. Unknown words of 7+
 //!    letters one edit away from a long stop word ("unsubscibe") take that
-//!    word's role.
+//!    word's role, and so do stop words with "it", "now", "all", "me",
+//!    "pls", ... glued on ("STOPIT", "STOPNOW", "unsubscribeme": `glued`).
 //! 3. If no word can start a rule, the answer is `None` at once: most
 //!    ordinary messages stop here, after one pass and no allocation.
 //! 4. Otherwise each sentence, and each comma-separated clause in it, is run
@@ -59,8 +60,16 @@
 //! The rules, each on the function that implements it:
 //! * strong words (stop, unsubscribe, opt out, revoke; baja; arrêter,
 //!   désabonner; parem, descadastrar; stopp, abmelden, aufhören): `strong`;
+//!   one that opens its clause as an order is clear whatever unknown words
+//!   follow ("STOP bitch", "BAJA ya idiotas"), unless they give it another
+//!   sense ("stop worrying", "stop the car", "stop by") or the sentence is
+//!   a question: `imperative`, `loose`;
 //! * weak words (cancel, end, quit; cancelar, parar; annuler; sair;
-//!   stornieren), which need a messaging object: `weak`;
+//!   stornieren), which need a messaging object, or insults ("cancel you
+//!   idiots", "PARE seus chatos"): `weak`, `abuse`;
+//! * insults and profanity ("fucking", "wtf", "idiotas", "bande de nuls")
+//!   are noise around a stop word: "STOP FUCKING TEXTING ME" is "STOP
+//!   TEXTING ME" (`K::Noise`);
 //! * negation before a word ("don't stop", "N'arrêtez pas", "I no longer
 //!   wish to receive"): `negated`; but a reproachful question asks to stop
 //!   ("Why won't you stop texting me?", "can't you just stop", "¿por qué no
@@ -72,13 +81,15 @@
 //!   more texts", "no more", "I'm done", ...): the phrase rules in `rules`;
 //!   annoyance at the sender ("you again?", "Encore vous ?"): `again`;
 //! * typos: `long_typo` (≥ 8-letter words, anywhere) and `short_typo`
-//!   (short words, only a message of one word, never a common word).
+//!   (short words, only a message of one word, never a common word);
+//!   a one-word message of a stop word with a messaging word glued on
+//!   ("STOPTEXTS") or "stops": `one_word`, ask.
 //!
 //! # Cost
 //!
 //! Linear in the message, no allocation for an ASCII reply of up to 160
 //! bytes, no regular expressions, no hashing. On the six non-keyword messages
-//! of the library's bench mix it costs about 80 ns per message on a shared
+//! of the library's bench mix it costs about 90 ns per message on a shared
 //! 2-core AMD EPYC VM (`cargo test --release -- --ignored --nocapture` in the
 //! standalone crate it was built in), where a stand-in for the exact-keyword
 //! step measures 100-145 ns on the 16-message mix.
@@ -136,7 +147,7 @@ fn classify_general(raw: &str, mask: u8) -> Intent {
     if anchored {
         judge(&toks)
     } else if let [only] = toks.as_slice() {
-        short_typo(only.text, mask)
+        one_word(only.text, mask)
     } else if toks.is_empty() && raw.contains(['🛑', '⛔', '🚫']) {
         // A reply of only a stop sign or a no-entry sign: a reasonable
         // person may read it as "stop", but it is not words; ask.
@@ -160,7 +171,7 @@ fn classify_ascii(raw: &[u8], mask: u8) -> Option<Intent> {
         // Early exit: no word that can start a rule, no rule to run.
         return Some(match spans {
             [only] => std::str::from_utf8(buf.get(only.range())?)
-                .map_or(Intent::None, |w| short_typo(w, mask)),
+                .map_or(Intent::None, |w| one_word(w, mask)),
             _ => Intent::None,
         });
     }
@@ -563,6 +574,10 @@ enum Strength {
     Vague,
     /// Maybe a request to stop: `Clarify` in a statement or a question.
     Ask,
+    /// A stop word in imperative position followed by words the rules do
+    /// not know ("STOP bitch", "BAJA ya idiotas"): `OptOut` in a statement,
+    /// `None` in a question, which is likely about something else.
+    Firm,
     /// A clear request: `OptOut` in a statement, `Clarify` in a question.
     Revoke,
     /// A clear request phrased as a reproachful question ("Why won't you
@@ -614,24 +629,27 @@ fn found(strength: Strength, bits: u8) -> Step {
 
 /// Applies the question rule to the strongest clause of one sentence.
 fn judge_sentence(sentence: &[Tok<'_>], question: bool) -> Intent {
+    // A question about stopping ("How do I unsubscribe?") is not yet a
+    // request, but a polite request phrased as a question is one.
+    let asks = question && !polite_request(sentence);
     let mut best = NOTHING;
     for clause in pieces(sentence, Gap::Clause) {
-        best = best.max(rules(clause));
+        best = best.max(rules(clause, asks));
     }
     if best.strength < Strength::Ask
         && let Some(bits) = no_thanks(sentence).or_else(|| again(sentence))
     {
         best = Finding::new(Strength::Ask, bits);
     }
-    // A question about stopping ("How do I unsubscribe?") is not yet a
-    // request, but a polite request phrased as a question is one.
-    let asks = question && !polite_request(sentence);
     match (best.strength, asks) {
-        (Strength::Demand, _) | (Strength::Revoke, false) => Intent::OptOut(best.lang),
+        (Strength::Demand, _) | (Strength::Revoke | Strength::Firm, false) => {
+            Intent::OptOut(best.lang)
+        }
         (Strength::Revoke | Strength::Ask, true) | (Strength::Ask | Strength::Vague, false) => {
             Intent::Clarify(best.lang)
         }
-        (Strength::Vague | Strength::Nothing, true) | (Strength::Nothing, false) => Intent::None,
+        (Strength::Firm | Strength::Vague | Strength::Nothing, true)
+        | (Strength::Nothing, false) => Intent::None,
     }
 }
 
@@ -661,7 +679,7 @@ fn no_thanks(sentence: &[Tok<'_>]) -> Option<u8> {
             K::No => no = Some(t.langs),
             K::Neg if t.text == "nao" => no = Some(PT),
             K::Thanks => thanks = true,
-            K::Filler => {}
+            K::Filler | K::Noise => {}
             _ => return None,
         }
     }
@@ -701,7 +719,9 @@ fn again(sentence: &[Tok<'_>]) -> Option<u8> {
 /// Runs every rule that starts at a word of the clause, left to right, and
 /// keeps the strongest finding. A negated stop word ("don't stop sending me
 /// deals", "I don't want to opt out") makes the whole clause a non-request.
-fn rules(t: &[Tok<'_>]) -> Finding {
+/// In a sentence that asks (`asks`), a [`Strength::Firm`] finding counts
+/// only as [`Strength::Vague`] ("Stop payment on the check?").
+fn rules(t: &[Tok<'_>], asks: bool) -> Finding {
     let mut best = NOTHING;
     for (i, tok) in t.iter().enumerate() {
         let bits = tok.langs;
@@ -739,7 +759,7 @@ fn rules(t: &[Tok<'_>]) -> Finding {
             // "goodbye", "au revoir", alone in a clause.
             K::Goodbye
                 if others_are(t, i, i, |k| {
-                    matches!(k, K::Filler | K::Thanks | K::No | K::Goodbye)
+                    matches!(k, K::Filler | K::Thanks | K::No | K::Goodbye | K::Noise)
                 }) =>
             {
                 found(Strength::Ask, bits)
@@ -752,7 +772,7 @@ fn rules(t: &[Tok<'_>]) -> Finding {
                 ) && others_are(t, i, i, |k| {
                     matches!(
                         k,
-                        K::Filler | K::Thanks | K::Demo | K::Msg | K::SendMsg | K::Det
+                        K::Filler | K::Thanks | K::Demo | K::Msg | K::SendMsg | K::Det | K::Noise
                     )
                 }) =>
             {
@@ -772,6 +792,7 @@ fn rules(t: &[Tok<'_>]) -> Finding {
                             | K::Send
                             | K::No
                             | K::Det
+                            | K::Noise
                     )
                 }) =>
             {
@@ -825,6 +846,12 @@ fn rules(t: &[Tok<'_>]) -> Finding {
         };
         match step {
             Step::Negated => return NOTHING,
+            Step::Found(f) if asks && f.strength == Strength::Firm => {
+                best = best.max(Finding {
+                    strength: Strength::Vague,
+                    ..f
+                });
+            }
             Step::Found(f) => best = best.max(f),
             Step::Skip => {}
         }
@@ -844,7 +871,14 @@ fn rules(t: &[Tok<'_>]) -> Finding {
 /// * another sense right after it ("stop by", "parar en") → not a request;
 /// * a messaging object followed by a restriction ("stop texting me so
 ///   early") → ask, as the consumer may want fewer texts, not none;
-/// * followed or preceded by unknown words ("stop serving lunch") → vague.
+/// * insults and profanity around it are noise: "STOP FUCKING TEXTING ME",
+///   "STOP you idiot", "ARRET bande de nuls" read as "stop (texting me)";
+/// * opening its clause as an order and followed by words the rules do not
+///   know ("STOP bitch", "BAJA ya cabrones") → firm: a clear request in a
+///   statement, nothing in a question (see [`loose`] for the exceptions:
+///   "stop worrying", "stop the car", "arrête de fumer" stay vague);
+/// * otherwise followed or preceded by unknown words ("What time do you
+///   stop serving lunch?") → vague.
 fn strong(t: &[Tok<'_>], s: usize, e: usize, bits: u8) -> Step {
     let Some(from) = unnegated(t, s, bits) else {
         return Step::Negated;
@@ -858,6 +892,7 @@ fn strong(t: &[Tok<'_>], s: usize, e: usize, bits: u8) -> Step {
     let left_ok = t.iter().take(from).all(|x| context_ok(x.k));
     let strength = match right(t, e + 1) {
         Right::End if left_ok => Strength::Revoke,
+        Right::Other if from == s && imperative(t, s) && loose(t, e + 1) => Strength::Firm,
         Right::End | Right::Other => Strength::Vague,
         Right::Object { qualified: false } => Strength::Revoke,
         Right::Object { qualified: true } | Right::Qualifier => Strength::Ask,
@@ -899,10 +934,10 @@ fn rhetorical(t: &[Tok<'_>], s: usize) -> Option<usize> {
     // Back over softeners and object pronouns ("just", "please", "me").
     let mut j = s;
     while j > 0
-        && matches!(
+        && (matches!(
             text(t, j - 1),
             "just" | "please" | "pls" | "plz" | "ever" | "guys" | "all" | "me" | "nos"
-        )
+        ) || t.get(j - 1).is_some_and(|x| x.k == K::Noise))
     {
         j -= 1;
     }
@@ -929,6 +964,9 @@ fn rhetorical(t: &[Tok<'_>], s: usize) -> Option<usize> {
 /// (an order, an appointment, "the end of the week", "vou sair agora"), so:
 /// * with a messaging object ("Cancel my subscription", "quit texting me",
 ///   "sair da lista") → a clear request (or ask, if restricted);
+/// * opening its clause, with insults after it ("cancel you idiots", "PARE
+///   seus chatos") → a clear request; with "you" and an unknown word
+///   ("QUIT u bozos") → firm (see [`abuse`]);
 /// * alone with only filler ("I want to cancel", "cancel please") → ask;
 /// * alone with nothing at all (a direct call with "cancel") → the keyword;
 /// * with another object or context ("cancel my order") → nothing.
@@ -953,6 +991,13 @@ fn weak(t: &[Tok<'_>], s: usize, e: usize, bits: u8) -> Step {
     // German puts the verb last: "Kann ich mein Abo stornieren?".
     if bits & DE != 0 && object_left(t, s) {
         return found(Strength::Revoke, bits);
+    }
+    // An order with abuse: "cancel you idiots", "QUIT wtf", "PARE seus chatos".
+    if from == s
+        && imperative(t, s)
+        && let Some(strength) = abuse(t, e + 1)
+    {
+        return found(strength, bits);
     }
     if others_are(t, s, e, |k| matches!(k, K::Strong | K::Weak)) {
         found(Strength::Revoke, bits)
@@ -1012,7 +1057,7 @@ fn negated_send(t: &[Tok<'_>], i: usize, bits: u8) -> Step {
         .iter()
         .enumerate()
         .skip(i + 1)
-        .find(|(_, x)| !matches!(x.k, K::Filler | K::Det))
+        .find(|(_, x)| !matches!(x.k, K::Filler | K::Det | K::Noise))
         && matches!(x.text, "kein" | "keine" | "keinen" | "nicht" | "nie")
     {
         neg = true;
@@ -1041,7 +1086,7 @@ fn negated_want(t: &[Tok<'_>], i: usize, bits: u8) -> Step {
         match x.k {
             K::Send | K::SendMsg if need => return Step::Skip,
             K::Neg | K::No => neg = true,
-            K::Filler | K::Det | K::More | K::Thanks => {}
+            K::Filler | K::Det | K::More | K::Thanks | K::Noise => {}
             // "I don't want these" is probably the texts, but not surely.
             K::Demo if j + 1 == t.len() => {
                 return if neg {
@@ -1116,7 +1161,7 @@ fn take(t: &[Tok<'_>], i: usize, bits: u8) -> Step {
         None if t
             .iter()
             .skip(me + 1)
-            .all(|x| matches!(x.k, K::Filler | K::Det | K::Thanks)) =>
+            .all(|x| matches!(x.k, K::Filler | K::Det | K::Thanks | K::Noise)) =>
         {
             found(Strength::Ask, bits)
         }
@@ -1140,7 +1185,7 @@ fn no_more(t: &[Tok<'_>], i: usize, bits: u8) -> Step {
     if near
         && (has(t, |k| matches!(k, K::Msg | K::SendMsg | K::Send))
             || others_are(t, i, i, |k| {
-                matches!(k, K::No | K::Neg | K::Filler | K::Thanks)
+                matches!(k, K::No | K::Neg | K::Filler | K::Thanks | K::Noise)
             }))
     {
         found(Strength::Ask, bits)
@@ -1154,7 +1199,7 @@ fn no_object(t: &[Tok<'_>], i: usize, bits: u8) -> Step {
     let next = t
         .iter()
         .skip(i + 1)
-        .find(|x| !matches!(x.k, K::Filler | K::More | K::Det));
+        .find(|x| !matches!(x.k, K::Filler | K::More | K::Det | K::Noise));
     if next.is_some_and(|x| matches!(x.k, K::Msg | K::SendMsg | K::Send)) {
         found(Strength::Ask, bits)
     } else {
@@ -1202,7 +1247,7 @@ fn negated(t: &[Tok<'_>], s: usize, bits: u8) -> bool {
             K::Neg => return true,
             // "I no longer wish to receive these".
             K::No if bits & EN == 0 || after == "longer" => return true,
-            K::No | K::Filler | K::Want | K::Det | K::More | K::Thanks => {}
+            K::No | K::Filler | K::Want | K::Det | K::More | K::Thanks | K::Noise => {}
             _ => return false,
         }
         after = x.text;
@@ -1241,6 +1286,7 @@ fn context_ok(k: K) -> bool {
             | K::Msg
             | K::SendMsg
             | K::More
+            | K::Noise
     )
 }
 
@@ -1259,6 +1305,7 @@ fn bare_ok(k: K) -> bool {
             | K::Opt
             | K::Out
             | K::More
+            | K::Noise
     )
 }
 
@@ -1278,16 +1325,7 @@ enum Right {
 fn right(t: &[Tok<'_>], from: usize) -> Right {
     for (j, x) in t.iter().enumerate().skip(from) {
         match x.k {
-            K::Filler
-            | K::Det
-            | K::Thanks
-            | K::No
-            | K::Strong
-            | K::Weak
-            | K::Opt
-            | K::Out
-            | K::More
-            | K::Want => {}
+            k if passed(k) => {}
             k if k.is_object() => {
                 return Right::Object {
                     qualified: qualified(t, j + 1),
@@ -1302,11 +1340,213 @@ fn right(t: &[Tok<'_>], from: usize) -> Right {
     Right::End
 }
 
+/// Words [`right`] passes over to find what a stop word acts on.
+fn passed(k: K) -> bool {
+    matches!(
+        k,
+        K::Filler
+            | K::Det
+            | K::Thanks
+            | K::No
+            | K::Strong
+            | K::Weak
+            | K::Opt
+            | K::Out
+            | K::More
+            | K::Want
+            | K::Noise
+    )
+}
+
+/// Whether the stop word at `s` opens its clause as an order: nothing
+/// before it but interjections, politeness, insults and other stop words
+/// ("STOP", "omg stop", "please stop", "I said stop", "stop stop", "ya
+/// basta, baja"). "I stop at the gym", "we end early" are not orders.
+fn imperative(t: &[Tok<'_>], s: usize) -> bool {
+    t.iter().take(s).enumerate().all(|(j, x)| {
+        matches!(
+            x.k,
+            K::Thanks | K::No | K::Noise | K::Strong | K::Weak | K::Opt | K::Out
+        ) || matches!(
+            x.text,
+            "please"
+                | "pls"
+                | "plz"
+                | "plse"
+                | "pleas"
+                | "pleeze"
+                | "kindly"
+                | "ok"
+                | "okay"
+                | "k"
+                | "kk"
+                | "hey"
+                | "hi"
+                | "hello"
+                | "yes"
+                | "yeah"
+                | "yea"
+                | "yep"
+                | "just"
+                | "so"
+                | "oh"
+                | "omg"
+                | "ugh"
+                | "seriously"
+                | "now"
+                | "again"
+                | "said"
+                | "ya"
+                | "por"
+                | "favor"
+                | "porfa"
+                | "porfavor"
+                | "svp"
+                | "stp"
+                | "bitte"
+                | "jetzt"
+                | "endlich"
+                | "sofort"
+                | "pf"
+                | "pfv"
+                | "si"
+                | "sim"
+                | "oui"
+                | "ja"
+        ) || (x.text == "i" && matches!(text(t, j + 1), "said" | "say"))
+    })
+}
+
+/// After a stop word in imperative position at `from - 1`, whose [`right`]
+/// is [`Right::Other`]: whether that other word reads as abuse or emphasis
+/// rather than as another object. So are an unknown word ("STOP bitch",
+/// "Stop 2", "BAJA ya cabrones"), a word of a language not enabled, and an
+/// annoyed phrase ("STOP wrong number", "STOP goodbye", "STOP leave me
+/// alone"). Not so, as the stop may be of something else:
+/// * a gerund right after it ("stop worrying", "stop bugging me");
+/// * an article or possessive before the word ("stop the car", "stop my
+///   card", "baja el volumen");
+/// * a preposition right after the stop word ("stop for gas", "stop on Main
+///   Street", "arrête de fumer", "pare de fumar"), or "here"/"there" ("stop
+///   here please"). (A noun that makes a compound with it, "stop loss",
+///   "arrêt maladie", "Baja California", is a `K::Sense` word.)
+fn loose(t: &[Tok<'_>], from: usize) -> bool {
+    let Some((j, x)) = t.iter().enumerate().skip(from).find(|(_, x)| !passed(x.k)) else {
+        return false;
+    };
+    if !matches!(
+        x.k,
+        K::Other | K::Known | K::Wrong | K::Goodbye | K::Enough | K::Done | K::Leave
+    ) {
+        return false;
+    }
+    if j == from && x.k == K::Other && x.text.len() > 4 && x.text.ends_with("ing") {
+        return false;
+    }
+    if matches!(
+        text(t, from),
+        "de" | "d"
+            | "to"
+            | "of"
+            | "for"
+            | "on"
+            | "with"
+            | "zu"
+            | "mit"
+            | "con"
+            | "com"
+            | "avec"
+            | "here"
+            | "there"
+    ) {
+        return false;
+    }
+    !t.iter().take(j).skip(from).any(|y| {
+        y.k == K::Det
+            || matches!(
+                y.text,
+                "el" | "la"
+                    | "los"
+                    | "las"
+                    | "le"
+                    | "les"
+                    | "l"
+                    | "un"
+                    | "una"
+                    | "une"
+                    | "o"
+                    | "os"
+                    | "der"
+                    | "die"
+                    | "das"
+                    | "den"
+                    | "dem"
+                    | "ein"
+                    | "eine"
+                    | "einen"
+            )
+    })
+}
+
+/// After a weak stop word in imperative position: insults ("cancel you
+/// idiots", "QUIT wtf", "END it dammit", "PARE seus chatos") make the order
+/// clear; "you" and an unknown word ("quit u bozos") make it firm. Anything
+/// else ("cancel my order", "quit smoking") is not abuse: `None`.
+fn abuse(t: &[Tok<'_>], from: usize) -> Option<Strength> {
+    let mut noise = false;
+    let mut vocative = false;
+    for (j, x) in t.iter().enumerate().skip(from) {
+        match x.k {
+            K::Noise => noise = true,
+            k if bare_ok(k) => {}
+            K::Other | K::Known
+                if j > from
+                    && matches!(
+                        text(t, j - 1),
+                        "you"
+                            | "u"
+                            | "ya"
+                            | "yall"
+                            | "ye"
+                            | "guys"
+                            | "ustedes"
+                            | "vous"
+                            | "ihr"
+                            | "seus"
+                            | "suas"
+                            | "voces"
+                            | "vcs"
+                            | "tu"
+                            | "du"
+                    ) =>
+            {
+                vocative = true;
+            }
+            _ => return None,
+        }
+    }
+    if noise {
+        Some(Strength::Revoke)
+    } else if vocative {
+        Some(Strength::Firm)
+    } else {
+        None
+    }
+}
+
 /// A messaging object after `from`, skipping filler: `Some(qualified)`.
 fn object_right(t: &[Tok<'_>], from: usize) -> Option<bool> {
     for (j, x) in t.iter().enumerate().skip(from) {
         match x.k {
-            K::Filler | K::Det | K::Thanks | K::No | K::More | K::Want | K::Strong | K::Weak => {}
+            K::Filler
+            | K::Det
+            | K::Thanks
+            | K::No
+            | K::More
+            | K::Want
+            | K::Strong
+            | K::Weak
+            | K::Noise => {}
             k if k.is_object() => return Some(qualified(t, j + 1)),
             _ => return None,
         }
@@ -1318,7 +1558,7 @@ fn object_right(t: &[Tok<'_>], from: usize) -> Option<bool> {
 fn object_left(t: &[Tok<'_>], s: usize) -> bool {
     for x in t.iter().take(s).rev() {
         match x.k {
-            K::Filler | K::Det | K::Thanks | K::Want => {}
+            K::Filler | K::Det | K::Thanks | K::Want | K::Noise => {}
             k => return k.is_object(),
         }
     }
@@ -1346,6 +1586,153 @@ fn has(t: &[Tok<'_>], ok: impl Fn(K) -> bool) -> bool {
 /// The text of token `j`, or `""` past either end.
 fn text<'a>(t: &[Tok<'a>], j: usize) -> &'a str {
     t.get(j).map_or("", |x| x.text)
+}
+
+// ---------------------------------------------------------------------------
+// Glued words.
+
+/// Stop words that replies glue other words to: "STOPIT", "STOPNOW",
+/// "unsubscribeme", "ENDALL", "stopp" + "bitte". Each word is tried as a
+/// prefix of an unknown word only, by its first letters (see [`stems`]).
+const GLUED: [(&str, u8); 12] = [
+    ("stop", EN),
+    ("stopp", DE),
+    ("unsubscribe", EN),
+    ("unsub", EN),
+    ("optout", EN),
+    ("revoke", EN),
+    ("quit", EN),
+    ("cancel", EN),
+    ("end", EN),
+    ("baja", ES),
+    ("arret", FR),
+    ("arretez", FR),
+];
+
+/// The words of [`GLUED`] that `t` may begin with, by its first three
+/// letters: most unknown words begin with none of them and cost one `match`.
+#[inline]
+fn stems(t: &[u8]) -> &'static [(&'static str, u8)] {
+    let [a, b, c, ..] = *t else {
+        return &[];
+    };
+    // Bytes, not slices: a `match` on byte strings compares each in turn.
+    let range = match (a, b, c) {
+        (b's', b't', b'o') => 0..2,
+        (b'u', b'n', b's') => 2..4,
+        (b'o', b'p', b't') => 4..5,
+        (b'r', b'e', b'v') => 5..6,
+        (b'q', b'u', b'i') => 6..7,
+        (b'c', b'a', b'n') => 7..8,
+        (b'e', b'n', b'd') => 8..9,
+        (b'b', b'a', b'j') => 9..10,
+        (b'a', b'r', b'r') => 10..12,
+        _ => return &[],
+    };
+    GLUED.get(range).unwrap_or_default()
+}
+
+/// What may be glued after a word of [`GLUED`], any number of times, for
+/// the whole to be as clear as the word alone: objects of the order,
+/// urgency and politeness ("STOPITNOW", "stoppls", "quitall").
+const GLUE: [&str; 33] = [
+    "it",
+    "now",
+    "all",
+    "me",
+    "pls",
+    "plz",
+    "plse",
+    "pleas",
+    "please",
+    "asap",
+    "already",
+    "right",
+    "forever",
+    "them",
+    "this",
+    "these",
+    "texting",
+    "txting",
+    "messaging",
+    "sending",
+    "emailing",
+    "calling",
+    "thx",
+    "thanks",
+    "ty",
+    "ya",
+    "svp",
+    "stp",
+    "bitte",
+    "jetzt",
+    "porfa",
+    "porfavor",
+    "agora",
+];
+
+/// An unknown word that is a stop word with only [`GLUE`] words glued after
+/// it ("STOPIT", "STOPNOW", "unsubscribeme"): the stop word, as strong.
+/// "stopover", "ending", "endless", "quite", "cancellation" have other
+/// endings, and "endme" ("end me") is not an order to the sender.
+fn glued(t: &[u8]) -> Option<W> {
+    let stems = stems(t);
+    if stems.is_empty() || !(5..=32).contains(&t.len()) {
+        return None;
+    }
+    glued_to(t, stems)
+}
+
+/// [`glued`] once a stem may match, out of line: rare, and it keeps
+/// [`lookup`] small.
+#[inline(never)]
+fn glued_to(t: &[u8], stems: &[(&str, u8)]) -> Option<W> {
+    stems.iter().find_map(|&(stem, langs)| {
+        let rest = t.strip_prefix(stem.as_bytes())?;
+        let end_me = stem == "end" && rest.starts_with(b"me");
+        let ok = !rest.is_empty() && !end_me && glue(rest, 0);
+        ok.then_some(W {
+            k: K::Strong,
+            langs,
+        })
+    })
+}
+
+/// Whether `rest` is made of [`GLUE`] words only (at most eight of them).
+fn glue(rest: &[u8], depth: u8) -> bool {
+    rest.is_empty()
+        || (depth < 8
+            && GLUE.iter().any(|g| {
+                rest.strip_prefix(g.as_bytes())
+                    .is_some_and(|r| glue(r, depth + 1))
+            }))
+}
+
+/// A message of one unknown word: a stop word with a messaging word or
+/// thanks glued on ("STOPTEXTS", "stopspam", "stopthx",
+/// "cancelsubscription") or the plural "stops" may be a request; ask.
+/// Filler and insults make real words: "quitte", "endet", "Stoppel",
+/// "endloser". Else a typo of a short stop word
+/// ([`short_typo`]).
+fn one_word(tok: &str, mask: u8) -> Intent {
+    let t = tok.as_bytes();
+    if lex(t).k == K::Other {
+        for &(stem, langs) in stems(t) {
+            let Some(rest) = t.strip_prefix(stem.as_bytes()) else {
+                continue;
+            };
+            let clear = (stem == "stop" && rest == b"s")
+                || (rest.len() >= 2
+                    && matches!(
+                        lex(rest).k,
+                        K::Thanks | K::Msg | K::SendMsg | K::Send | K::Demo | K::Spam | K::Strong
+                    ));
+            if clear && langs & mask != 0 {
+                return Intent::Clarify(lang_of(langs & mask));
+            }
+        }
+    }
+    short_typo(tok, mask)
 }
 
 // ---------------------------------------------------------------------------
@@ -1627,6 +2014,10 @@ enum K {
     /// "bother", "molesten", "incomodar", "déranger", "nerven".
     Bother,
     Keep,
+    /// Insults, profanity and vocatives ("idiot", "wtf", "fucking", "dude",
+    /// "idiotas", "bande de nuls", "Idioten"): noise that never decides
+    /// anything, but shows the reply is addressed, angrily, to the sender.
+    Noise,
     /// "again", "encore", "wieder", "(de) novo", "(otra/outra) vez": filler
     /// in every rule, but it can start the rule in [`again`], so a word
     /// list keeps this role only until the message is known to be anchored.
@@ -1654,6 +2045,7 @@ impl K {
                 | K::Thanks
                 | K::Leave
                 | K::Wrong
+                | K::Noise
                 | K::Known
                 | K::Other
         )
@@ -1706,15 +2098,16 @@ impl Tok<'_> {
     };
 }
 
-/// Looks word `t` up, corrects long typos, and drops the role of a word
+/// Looks word `t` up, reads glued orders ("STOPIT"), corrects long typos,
+/// and drops the role of a word
 /// whose languages are all disabled (not in `mask`).
 #[inline]
 fn lookup(t: &[u8], mask: u8) -> W {
     let mut found = lex(t);
     if found.k == K::Other
-        && let Some(typo) = long_typo(t)
+        && let Some(other) = glued(t).or_else(|| long_typo(t))
     {
-        found = typo;
+        found = other;
     }
     let langs = found.langs & mask;
     let k = if langs == 0 { K::Known } else { found.k };
@@ -1752,6 +2145,7 @@ fn lex(t: &[u8]) -> W {
             b"assez" => w(K::Enough, FR),
             b"at" => w(K::Sense, ALL),
             b"auf" => w(K::Auf, DE),
+            b"abrutis" | b"abzocker" | b"ahole" | b"arnaqueur" | b"arnaqueurs" | b"arschloch" | b"arschlocher" | b"ass" | b"asshole" | b"assholes" => w(K::Noise, ALL),
             _ => UNKNOWN,
         },
         b'b' => match t {
@@ -1767,6 +2161,7 @@ fn lex(t: &[u8]) -> W {
             b"borrame" | b"borrenme" => w(K::TakeMe, ES),
             b"bother" | b"bothering" => w(K::Bother, EN),
             b"bus" => w(K::Det, ALL),
+            b"babaca" | b"babacas" | b"bande" | b"bastard" | b"bastards" | b"betrueger" | b"betruger" | b"bitch" | b"bitches" | b"bloody" | b"bordel" | b"bozo" | b"bozos" | b"bro" | b"bruh" | b"bs" | b"bullshit" => w(K::Noise, ALL),
             _ => UNKNOWN,
         },
         b'c' => match t {
@@ -1788,6 +2183,8 @@ fn lex(t: &[u8]) -> W {
             b"comment" | b"como" | b"cuando" => w(K::Wh, ALL),
             b"contactar" | b"contactarme" => w(K::Send, ES),
             b"contacter" | b"contactez" => w(K::Send, FR),
+            b"cabron" | b"cabrones" | b"carajo" | b"caralho" | b"chata" | b"chatas" | b"chato" | b"chatos" | b"chier" | b"clown" | b"clowns" | b"connard" | b"connards" | b"conneries" | b"cons" | b"crap" | b"creep" | b"creeps" | b"creepy" | b"cretin" | b"cretins" => w(K::Noise, ALL),
+            b"cardiaque" | b"california" | b"calidad" => w(K::Sense, ALL),
             _ => UNKNOWN,
         },
         b'd' => match t {
@@ -1808,6 +2205,7 @@ fn lex(t: &[u8]) -> W {
             b"didnt" | b"doesnt" | b"dont" => w(K::Neg, ALL),
             b"diese" | b"dieses" => w(K::Demo, ALL),
             b"done" => w(K::Done, EN),
+            b"dammit" | b"damn" | b"damnit" | b"deppen" | b"droga" | b"dude" | b"dumb" | b"dumbass" => w(K::Noise, ALL),
             _ => UNKNOWN,
         },
         b'e' => match t {
@@ -1834,6 +2232,7 @@ fn lex(t: &[u8]) -> W {
             b"errada" | b"errado" => w(K::Wrong, PT),
             b"eso" | b"essas" | b"esses" | b"estas" | b"esto" | b"estos" => w(K::Demo, ALL),
             b"excluam" | b"exclui" | b"excluir" => w(K::Take, PT),
+            b"effing" | b"enfoire" | b"enfoires" | b"estafadores" | b"estupida" | b"estupidas" | b"estupido" | b"estupidos" => w(K::Noise, ALL),
             _ => UNKNOWN,
         },
         b'f' => match t {
@@ -1844,6 +2243,7 @@ fn lex(t: &[u8]) -> W {
             b"fewer" => w(K::Many, EN),
             b"first" | b"full" => w(K::Det, ALL),
             b"frequently" | b"friday" | b"fruh" => w(K::Qual, ALL),
+            b"fck" | b"fckin" | b"fcking" | b"ffs" | b"fkin" | b"fking" | b"fkn" | b"freakin" | b"freaking" | b"frickin" | b"friggin" | b"fu" | b"fuck" | b"fucken" | b"fucker" | b"fuckers" | b"fuckin" | b"fucking" | b"fucks" => w(K::Noise, ALL),
             _ => UNKNOWN,
         },
         b'g' => match t {
@@ -1853,6 +2253,8 @@ fn lex(t: &[u8]) -> W {
             b"getting" => w(K::Receive, ALL),
             b"goodbye" => w(K::Goodbye, EN),
             b"gracias" => w(K::Thanks, ALL),
+            b"goddammit" | b"goddamn" | b"goddamnit" | b"golpistas" | b"gtfo" => w(K::Noise, ALL),
+            b"gap" => w(K::Sense, ALL),
             _ => UNKNOWN,
         },
         b'h' => match t {
@@ -1862,6 +2264,7 @@ fn lex(t: &[u8]) -> W {
             b"hoer" | b"hoere" | b"hoeren" | b"hoert" | b"hor" | b"hore" | b"horen" | b"hort" => w(K::Hear, DE),
             b"hour" | b"hours" => w(K::Qual, ALL),
             b"how" => w(K::Wh, ALL),
+            b"heck" | b"hell" => w(K::Noise, ALL),
             _ => UNKNOWN,
         },
         b'i' => match t {
@@ -1878,11 +2281,13 @@ fn lex(t: &[u8]) -> W {
             b"interested" => w(K::Interested, EN),
             b"isnt" => w(K::Neg, ALL),
             b"isso" | b"isto" => w(K::Demo, ALL),
+            b"idiot" | b"idiota" | b"idiotas" | b"idioten" | b"idiots" | b"imbecil" | b"imbecile" | b"imbeciles" | b"imbecis" => w(K::Noise, ALL),
             _ => UNKNOWN,
         },
         b'j' => match t {
             b"j" | b"ja" | b"je" | b"jetzt" | b"just" => w(K::Filler, ALL),
             b"jamais" => w(K::Neg, ALL),
+            b"jerk" | b"jerks" | b"joder" => w(K::Noise, ALL),
             _ => UNKNOWN,
         },
         b'k' => match t {
@@ -1908,6 +2313,8 @@ fn lex(t: &[u8]) -> W {
             b"light" | b"lights" => w(K::Sense, ALL),
             b"llamar" | b"llamarme" | b"llamen" => w(K::Send, ES),
             b"losche" | b"loschen" | b"loscht" => w(K::Take, DE),
+            b"ladrones" | b"loser" | b"losers" => w(K::Noise, ALL),
+            b"loss" => w(K::Sense, ALL),
             _ => UNKNOWN,
         },
         b'm' => match t {
@@ -1934,6 +2341,8 @@ fn lex(t: &[u8]) -> W {
             b"muita" | b"muitas" | b"muitos" => w(K::Many, PT),
             b"mute" => w(K::Pause, EN),
             b"my" => w(K::Det, ALL),
+            b"maldita" | b"malditas" | b"maldito" | b"malditos" | b"man" | b"mate" | b"merda" | b"merde" | b"mf" | b"mierda" | b"moron" | b"morons" | b"motherfucker" | b"motherfuckers" => w(K::Noise, ALL),
+            b"maladie" | b"motion" => w(K::Sense, ALL),
             _ => UNKNOWN,
         },
         b'n' => match t {
@@ -1951,6 +2360,7 @@ fn lex(t: &[u8]) -> W {
             b"no" => w(K::No, EN | ES),
             b"non" => w(K::No, FR),
             b"number" | b"numero" | b"nummer" => w(K::Number, ALL),
+            b"nervensage" | b"nervensagen" | b"nul" | b"nuls" => w(K::Noise, ALL),
             _ => UNKNOWN,
         },
         b'o' => match t {
@@ -1963,6 +2373,7 @@ fn lex(t: &[u8]) -> W {
             b"optout" => w(K::Strong, EN),
             b"out" => w(K::Out, ALL),
             b"over" => w(K::Sense, ALL),
+            b"omfg" | b"otario" | b"otarios" => w(K::Noise, ALL),
             _ => UNKNOWN,
         },
         b'p' => match t {
@@ -1983,6 +2394,7 @@ fn lex(t: &[u8]) -> W {
             b"pm" => w(K::Qual, ALL),
             b"porque" | b"pourquoi" => w(K::Wh, ALL),
             b"promo" | b"promocao" | b"promocion" | b"promociones" | b"promocoes" | b"promos" | b"promotion" | b"promotional" | b"promotions" | b"propaganda" | b"propagandas" | b"pub" | b"publicidad" | b"publicidade" | b"publicite" | b"publicites" | b"pubs" => w(K::Msg, ALL),
+            b"palhacos" | b"pathetic" | b"pendeja" | b"pendejas" | b"pendejo" | b"pendejos" | b"penner" | b"pinche" | b"pinches" | b"porra" | b"prick" | b"pricks" | b"puta" | b"putain" | b"putas" | b"puto" | b"putos" => w(K::Noise, ALL),
             _ => UNKNOWN,
         },
         b'q' => match t {
@@ -2034,6 +2446,9 @@ fn lex(t: &[u8]) -> W {
             b"suffit" => w(K::Enough, FR),
             b"supprime" | b"supprimer" | b"supprimez" => w(K::Take, FR),
             b"suscribi" | b"suscribir" | b"suscrita" | b"suscrito" => w(K::Signed, ES),
+            b"salaud" | b"salauds" | b"scheiss" | b"scheisse" | b"shit" | b"shitty" | b"spinner" | b"stfu" | b"stupid" | b"suck" | b"sucks" => w(K::Noise, ALL),
+            b"scam" | b"scammer" | b"scammers" | b"scammy" | b"scams" => w(K::Spam, EN),
+            b"schild" => w(K::Sense, ALL),
             _ => UNKNOWN,
         },
         b't' => match t {
@@ -2054,6 +2469,7 @@ fn lex(t: &[u8]) -> W {
             b"tire" | b"tirem" => w(K::Take, PT),
             b"tranquila" | b"tranquille" | b"tranquilo" | b"tranquilos" => w(K::Alone, ALL),
             b"trop" => w(K::Many, FR),
+            b"tonto" | b"tontos" | b"trash" => w(K::Noise, ALL),
             _ => UNKNOWN,
         },
         b'u' => match t {
@@ -2062,6 +2478,7 @@ fn lex(t: &[u8]) -> W {
             b"unsub" | b"unsubscribe" | b"unsubscribed" | b"unsubscribing" => w(K::Strong, EN),
             b"until" => w(K::Qual, ALL),
             b"updates" => w(K::Msg, ALL),
+            b"ur" => w(K::Det, ALL),
             _ => UNKNOWN,
         },
         b'v' => match t {
@@ -2069,6 +2486,7 @@ fn lex(t: &[u8]) -> W {
             b"veux" | b"voudrais" => w(K::Want, FR),
             b"vez" => w(K::Again, ES | PT),
             b"viele" => w(K::Many, DE),
+            b"vagabundos" | b"verdammt" | b"verdammte" => w(K::Noise, ALL),
             _ => UNKNOWN,
         },
         b'w' => match t {
@@ -2084,6 +2502,8 @@ fn lex(t: &[u8]) -> W {
             b"wont" => w(K::Neg, ALL),
             b"writing" => w(K::Send, EN),
             b"wrong" => w(K::Wrong, EN),
+            b"wtf" | b"wth" => w(K::Noise, ALL),
+            b"watch" => w(K::Sense, ALL),
             _ => UNKNOWN,
         },
         b'y' => match t {
@@ -2312,6 +2732,86 @@ pub(crate) mod tests {
         assert_eq!(c("no more questions"), Intent::None);
     }
 
+    #[test]
+    fn orders_with_abuse_or_unknown_words() {
+        for m in [
+            "STOP FUCKING TEXTING ME",
+            "STOP you idiot",
+            "Stop ur texts",
+            "STOP bitch",
+            "STOP wtf",
+            "I said stop you idiot",
+            "cancel you idiots",
+            "QUIT u bozos",
+            "BAJA ya idiotas",
+            "ARRET bande de nuls",
+            "PARE seus chatos",
+            "STOPP ihr Idioten",
+            "STOP wrong number",
+        ] {
+            assert!(matches!(c(m), Intent::OptOut(_)), "{m}");
+        }
+        // Another sense, a question, a negation: as before.
+        for m in [
+            "stop worrying",
+            "Stop the car",
+            "stop for gas",
+            "Stop here please",
+            "Arrête de fumer",
+            "baja el volumen",
+        ] {
+            assert!(matches!(c(m), Intent::Clarify(_)), "{m}");
+        }
+        for m in [
+            "Stop payment on that check?",
+            "quit smoking",
+            "cancel my fucking order",
+            "don't stop you idiots",
+            "I stop at the gym every day",
+            "when does the sale end you idiots?",
+        ] {
+            assert_eq!(c(m), Intent::None, "{m}");
+        }
+        // Insults alone never decide, nor does a disabled language's word.
+        assert_eq!(c("you idiots"), Intent::None);
+        assert_eq!(classify("BAJA idiotas", &[Lang::En]), Intent::None);
+    }
+
+    #[test]
+    fn glued_orders() {
+        for m in [
+            "STOPIT",
+            "STOPNOW",
+            "stopitplease",
+            "unsubscribeme",
+            "endall",
+        ] {
+            assert_eq!(c(m), Intent::OptOut(Lang::En), "{m}");
+        }
+        assert_eq!(c("STOPIT NOW"), Intent::OptOut(Lang::En));
+        for m in ["Stops", "stoptexts", "stoppromo"] {
+            assert_eq!(c(m), Intent::Clarify(Lang::En), "{m}");
+        }
+        for m in [
+            "stopover",
+            "ending",
+            "endless",
+            "endme",
+            "quite",
+            "quitte",
+            "endet",
+            "endloser",
+            "Stoppel",
+            "parenthese",
+            "stopwatch",
+        ] {
+            assert_eq!(c(m), Intent::None, "{m}");
+        }
+        assert!(glue(b"itnowplease", 0));
+        assert!(!glue(b"over", 0));
+        assert!(!glue(&b"it".repeat(16), 0));
+    }
+
     /// A tiny deterministic generator, so the test needs no dependency.
     struct XorShift(u64);
 
@@ -2380,7 +2880,7 @@ pub(crate) mod tests {
             "9pm",
             "\u{10ffff}",
         ];
-        const ASCII: [&str; 24] = [
+        const ASCII: [&str; 27] = [
             "stop",
             "STOP",
             "don't",
@@ -2405,6 +2905,9 @@ pub(crate) mod tests {
             "unsubscibe",
             "x",
             "12",
+            "idiot",
+            "wtf",
+            "stopit",
         ];
         let langs: [&[Lang]; 4] = [&[], &[Lang::En], &[Lang::De, Lang::Fr], &ALL_LANGS];
         let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
