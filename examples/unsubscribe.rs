@@ -56,7 +56,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             body: ONE_CLICK_BODY,
         },
     )? {
-        Unsubscribed::Recorded { reply, event } => {
+        Unsubscribed::Recorded { reply, event, .. } => {
             println!("POST one-click:         recorded");
             println!("reply:                  {reply}");
             println!("event:                  {event:?}");

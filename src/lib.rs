@@ -108,8 +108,10 @@
 //! * The store owns its address policy ([`store::Policy`]): with alias
 //!   folding, every spelling of one mailbox is suppressed, whatever the
 //!   normalizer of a later send.
-//! * Unsubscribe links name the person, not a table slot: an old link
-//!   opts out the same person or nobody ([`unsubscribe`]).
+//! * Unsubscribe links carry the person's address, encrypted and
+//!   authenticated: any store holding the keys records the opt-out for
+//!   exactly that person, even after an export and import; making a link
+//!   writes nothing ([`unsubscribe`]).
 //! * Deleting a list keeps a history record of every address it removed;
 //!   exports are safe to open in a spreadsheet ([`exchange`]).
 //!

@@ -1,10 +1,43 @@
 //! One-click unsubscribe links (RFC 2369 / RFC 8058) and web-form
-//! opt-outs: signed tokens bound to the person, the link and headers to
-//! put in a message, and the handling of the click. The crate does no
-//! HTTP; a web handler passes in what it received.
+//! opt-outs: tokens that carry the person's address, encrypted and
+//! authenticated; the link and headers to put in a message; and the
+//! handling of the click. The crate does no HTTP; a web handler passes in
+//! what it received.
+//!
+//! # Tokens
+//!
+//! A token (layout version 3) is the URL-safe base64 of
+//!
+//! ```text
+//! version (3) | key id | issued (ms, i64 LE) | AES-256-GCM-SIV ciphertext | tag (16)
+//! ```
+//!
+//! The clear header (10 bytes) is the associated data, so the AEAD tag
+//! authenticates every byte. The ciphertext holds the list id, a keyed
+//! digest of the list's name, the channel and expiry when set, and the
+//! recipient's address: a phone's E.164 digits, or an email address as it
+//! was before alias folding (the store that honours the click folds it by
+//! its own policy). Nothing in a token can be read without the key, and a
+//! click needs no table: any store holding the keys records the opt-out
+//! for the person the link was made for, never another — after an export
+//! and import into a new store too. Minting writes nothing.
+//!
+//! The AEAD is AES-256-GCM-SIV (RFC 8452) because it resists nonce misuse:
+//! the nonce is the clear header, so a token needs no random number
+//! generator and no nonce bytes of its own, and two tokens that share an
+//! issue time to the millisecond reveal only whether they are identical.
+//! Its key is HMAC-SHA256 of a fixed label under each secret of
+//! [`UnsubscribeKeys`], so key ids and rotation work as they did.
+//!
+//! Version-2 tokens (an email's index in the issuing store and a keyed
+//! digest of the address, signed with a truncated HMAC-SHA256) are still
+//! verified and honoured exactly as before, so links already sent keep
+//! working; they are no longer made.
 
 use std::fmt;
 
+use aes_gcm_siv::aead::{AeadInPlace, KeyInit};
+use aes_gcm_siv::{Aes256GcmSiv, Nonce, Tag};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
@@ -12,19 +45,43 @@ use sha2::Sha256;
 
 use crate::address::{Address, AddressId, Email, Invalid, Normalizer, Phone};
 use crate::error::{Error, ErrorKind};
-use crate::model::{Channel, ListId, Scope, Source, Timestamp};
-use crate::store::{Edit, Event, Op, Store};
+use crate::model::{Channel, ListId, MAX_CHANNEL_CHARS, Scope, Source, Timestamp};
+use crate::store::{Edit, Event, Store};
 
-/// Token layout version.
-const VERSION: u8 = 2;
-/// Bytes of HMAC-SHA256 kept in a token: 128 bits.
+/// Token layout version made now.
+const VERSION: u8 = 3;
+/// The previous layout, still verified.
+const VERSION_2: u8 = 2;
+/// Bytes of authentication tag: the AEAD tag in version 3, the truncated
+/// HMAC-SHA256 in version 2. 128 bits either way.
 const TAG: usize = 16;
-/// Bytes of the keyed digest that binds an email token to its address.
+/// Bytes of the clear header of a version-3 token: version, key id,
+/// issued time.
+const HEADER: usize = 10;
+/// Bytes of the keyed digest that binds a version-2 email token to its
+/// address.
 const DIGEST: usize = 12;
 /// Bytes of the keyed digest that binds a token to its list's name.
 const LIST_DIGEST: usize = 4;
-/// Longest token accepted, in characters, before any decoding.
-const MAX_TOKEN_CHARS: usize = 640;
+/// Domain separation for the keyed list-name digest.
+const LIST_LABEL: &[u8] = b"optout list\0";
+/// Domain separation for the keyed email digest of version 2.
+const EMAIL_LABEL: &[u8] = b"optout email\0";
+/// The label whose HMAC under a secret is that secret's AEAD key.
+const AEAD_LABEL: &[u8] = b"optout unsubscribe token v3 aes-256-gcm-siv key\0";
+/// Flags: the token names a channel, an expiry, an email address.
+const HAS_CHANNEL: u8 = 1;
+const HAS_EXPIRY: u8 = 2;
+const IS_EMAIL: u8 = 4;
+/// Longest canonical email address, in bytes: a 64-character local part
+/// that lower-casing may lengthen, an `@`, a 253-byte domain.
+const MAX_EMAIL_BYTES: usize = 4 * 64 + 1 + 253;
+/// Longest version-3 token, in bytes, with every field at its longest.
+const MAX_TOKEN_BYTES: usize =
+    HEADER + 1 + 4 + LIST_DIGEST + 2 + 4 * MAX_CHANNEL_CHARS + 8 + MAX_EMAIL_BYTES + TAG;
+/// Longest token accepted, in characters, before any decoding: the
+/// longest token this crate makes.
+const MAX_TOKEN_CHARS: usize = MAX_TOKEN_BYTES.div_ceil(3) * 4;
 /// The RFC 8058 one-click POST body.
 pub const ONE_CLICK_BODY: &str = "List-Unsubscribe=One-Click";
 /// Days a link stays honoured after it is sent, whatever expiry it
@@ -33,17 +90,25 @@ pub const ONE_CLICK_BODY: &str = "List-Unsubscribe=One-Click";
 /// (15 U.S.C. 7704(a)(3)(A)(ii)).
 pub const MIN_HONOURED_DAYS: i64 = 30;
 
+/// Who a token names.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Recipient {
+    /// The address itself: every version-3 token, a version-2 phone
+    /// token, and a version-2 email token once a store found its address.
+    Address(Address),
+    /// A version-2 email token as read from a link: the address's index
+    /// in the store that issued it, and a keyed digest of the address.
+    Indexed { index: u32, digest: [u8; DIGEST] },
+}
+
 /// What an unsubscribe token says: who, from which list, on which channel,
 /// when it was issued and until when it is honoured.
 ///
-/// A token is made by [`Store::unsubscribe_token`] and names the address
-/// itself: a phone by its E.164 digits (so a phone token shows the number
-/// to whoever holds it), an email by its index in the issuing store plus
-/// a keyed digest of the address. A store that finds another address at
-/// that index (after an export and re-import, or another store sharing
-/// the keys) looks the address up by its digest, and refuses the link if
-/// it holds no such address — an old link opts out the same person or
-/// nobody, never someone else.
+/// A token is made by [`Store::unsubscribe_token`], which writes nothing,
+/// and carries the recipient's address itself: [`UnsubscribeKeys::sign`]
+/// encrypts it, so the link does not show it, and any store holding the
+/// keys honours the link for that person, whether or not it has seen the
+/// address before. See the [module docs](self) for the layout.
 ///
 /// # Example
 ///
@@ -56,18 +121,15 @@ pub const MIN_HONOURED_DAYS: i64 = 30;
 /// let ann = Normalizer::default().address("ann@example.com")?;
 /// let token = store.unsubscribe_token(&ann, ListId::SYSTEM)?
 ///     .expires(Timestamp::from_unix_secs(2_000_000_000));
-/// assert!(token.address().is_email());
+/// assert_eq!(token.address(), Some(&ann));
 /// assert_eq!(token.issued(), Timestamp::from_unix_secs(1_700_000_000));
+/// assert_eq!(store.seq(), 0); // nothing was written
 /// # Ok(())
 /// # }
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct UnsubscribeToken {
-    address: AddressId,
-    /// The address, when the token was made by a store (to sign).
-    email: Option<Email>,
-    /// The keyed digest, when the token was read from a link.
-    digest: Option<[u8; DIGEST]>,
+    recipient: Recipient,
     list: ListId,
     /// The list's name as compared for uniqueness, when a store made the
     /// token (to sign); else the keyed digest of it read from the link.
@@ -76,11 +138,13 @@ pub struct UnsubscribeToken {
     channel: Option<Channel>,
     issued: Timestamp,
     expires: Option<Timestamp>,
+    /// The key a token read from a link was made with (its digests are
+    /// under that key).
     key_id: u8,
 }
 
 impl UnsubscribeToken {
-    /// Sets the channel the message came from (recorded in the token; the
+    /// Sets the channel the message came from (carried in the token; the
     /// opt-out itself is account-wide, as web-form opt-outs are).
     ///
     /// # Example
@@ -125,22 +189,34 @@ impl UnsubscribeToken {
         self
     }
 
-    /// The recipient's id: a phone's digits, or an email's index in the
-    /// store that issued the token.
+    /// The recipient. An email address is given as it was before alias
+    /// folding ([`Email::unfolded`]); the store that honours the click
+    /// folds it by its own policy.
+    ///
+    /// `None` only for a version-2 email token just read from a link:
+    /// such a token names its address by an index in the store that
+    /// issued it, which [`Store::unsubscribe`] looks up (the token in
+    /// [`Unsubscribed::ConfirmationNeeded`] names the address it found).
     ///
     /// # Example
     ///
     /// ```
+    /// use optout::{Address, Normalizer, Store};
+    /// use optout::model::ListId;
+    ///
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let store = optout::Store::new();
-    /// let a = optout::Normalizer::default().address("+14155550123")?;
-    /// let t = store.unsubscribe_token(&a, optout::model::ListId::SYSTEM)?;
-    /// assert_eq!(t.address().get(), 14155550123);
+    /// let store = Store::new();
+    /// let a = Normalizer::default().address("+14155550123")?;
+    /// let t = store.unsubscribe_token(&a, ListId::SYSTEM)?;
+    /// assert_eq!(t.address().and_then(Address::phone_id).map(|id| id.get()), Some(14155550123));
     /// # Ok(())
     /// # }
     /// ```
-    pub fn address(&self) -> AddressId {
-        self.address
+    pub fn address(&self) -> Option<&Address> {
+        match &self.recipient {
+            Recipient::Address(a) => Some(a),
+            Recipient::Indexed { .. } => None,
+        }
     }
 
     /// The list to leave (the system list for a general unsubscribe).
@@ -230,99 +306,132 @@ impl UnsubscribeToken {
             .map(|e| e.max(self.issued.add_days(MIN_HONOURED_DAYS)))
     }
 
-    fn encode(&self, key_id: u8, keys: &UnsubscribeKeys) -> Vec<u8> {
-        let mut out = Vec::with_capacity(48);
-        out.push(VERSION);
-        out.push(key_id);
-        let email = self.address.is_email();
-        let flags = u8::from(self.channel.is_some())
-            | u8::from(self.expires.is_some()) << 1
-            | u8::from(email) << 2;
-        out.push(flags);
-        out.extend_from_slice(&self.issued.unix_millis().to_le_bytes());
-        match self.address.email_index() {
-            Some(index) => {
-                out.extend_from_slice(&index.to_le_bytes());
-                let digest = match &self.email {
-                    Some(e) => keys.digest(key_id, e.as_str()).unwrap_or_default(),
-                    None => self.digest.unwrap_or_default(),
-                };
-                out.extend_from_slice(&digest);
-            }
-            None => out.extend_from_slice(&self.address.get().to_le_bytes()),
-        }
-        out.extend_from_slice(&self.list.get().to_le_bytes());
-        let list_digest = match &self.list_name {
-            Some(name) => keys
-                .tagged_digest::<LIST_DIGEST>(key_id, b"optout list\0", name)
-                .unwrap_or_default(),
+    /// The list-name digest under `key`.
+    fn list_digest_under(&self, key: &Key) -> [u8; LIST_DIGEST] {
+        match &self.list_name {
+            Some(name) => key.tagged_digest(LIST_LABEL, name),
+            // Read from a link: the digest it carried (under its own key).
             None => self.list_digest.unwrap_or_default(),
+        }
+    }
+
+    /// The version-3 token under `key`: the clear header, the sealed
+    /// fields and the tag.
+    fn seal(&self, address: &Address, key: &Key) -> Vec<u8> {
+        let mut out = Vec::with_capacity(HEADER + 64);
+        out.push(VERSION);
+        out.push(key.id);
+        out.extend_from_slice(&self.issued.unix_millis().to_le_bytes());
+        let digits;
+        let (kind, who): (u8, &[u8]) = match address {
+            Address::Email(e) => (IS_EMAIL, e.unfolded().as_bytes()),
+            Address::Phone(p) => {
+                digits = p.id().get().to_le_bytes();
+                (0, &digits)
+            }
         };
-        out.extend_from_slice(&list_digest);
+        let flags =
+            kind | if self.channel.is_some() {
+                HAS_CHANNEL
+            } else {
+                0
+            } | if self.expires.is_some() {
+                HAS_EXPIRY
+            } else {
+                0
+            };
+        out.push(flags);
+        out.extend_from_slice(&self.list.get().to_le_bytes());
+        out.extend_from_slice(&self.list_digest_under(key));
         if let Some(c) = &self.channel {
-            let name = c.as_str().as_bytes();
-            out.extend_from_slice(&(name.len() as u16).to_le_bytes());
-            out.extend_from_slice(name);
+            put_str(&mut out, c.as_str());
         }
         if let Some(t) = self.expires {
             out.extend_from_slice(&t.unix_millis().to_le_bytes());
         }
+        // The address last: its length is what is left.
+        out.extend_from_slice(who);
+        // Cannot panic: `out` holds the whole header and more.
+        let (header, body) = out.split_at_mut(HEADER);
+        // Encryption fails only for inputs of 2^36 bytes and more.
+        if let Ok(tag) = key
+            .aead
+            .encrypt_in_place_detached(&nonce(header), header, body)
+        {
+            out.extend_from_slice(&tag);
+        }
         out
     }
 
-    fn decode(body: &[u8]) -> Result<UnsubscribeToken, TokenRejected> {
-        let mut r = body;
-        let mut take = |n: usize| -> Result<&[u8], TokenRejected> {
-            let (head, tail) = r.split_at_checked(n).ok_or(TokenRejected::Malformed)?;
-            r = tail;
-            Ok(head)
+    /// Reads a version-3 token: checks the tag under the key it names,
+    /// then the fields.
+    fn open(keys: &UnsubscribeKeys, mut bytes: Vec<u8>) -> Result<UnsubscribeToken, TokenRejected> {
+        let split = bytes
+            .len()
+            .checked_sub(TAG)
+            .filter(|&n| n > HEADER)
+            .ok_or(TokenRejected::Malformed)?;
+        let tag: [u8; TAG] = bytes
+            .get(split..)
+            .and_then(|t| t.try_into().ok())
+            .ok_or(TokenRejected::Malformed)?;
+        bytes.truncate(split);
+        let (header, body) = bytes
+            .split_at_mut_checked(HEADER)
+            .ok_or(TokenRejected::Malformed)?;
+        let header: &[u8] = header;
+        let [version, key_id, issued @ ..] = header else {
+            return Err(TokenRejected::Malformed);
         };
-        fn arr<const N: usize>(b: &[u8]) -> Result<[u8; N], TokenRejected> {
-            b.try_into().map_err(|_| TokenRejected::Malformed)
-        }
-        let [version] = arr::<1>(take(1)?)?;
+        let (version, key_id) = (*version, *key_id);
         if version != VERSION {
             return Err(TokenRejected::Malformed);
         }
-        let [key_id] = arr::<1>(take(1)?)?;
-        let [flags] = arr::<1>(take(1)?)?;
-        if flags > 7 {
+        let key = keys.key(key_id).ok_or(TokenRejected::UnknownKey)?;
+        key.aead
+            .decrypt_in_place_detached(&nonce(header), header, body, &Tag::from(tag))
+            .map_err(|_| TokenRejected::BadSignature)?;
+        let issued = Timestamp::from_unix_millis(i64::from_le_bytes(
+            issued.try_into().map_err(|_| TokenRejected::Malformed)?,
+        ));
+        // Authentic from here on: what follows is read as this crate wrote
+        // it, and checked all the same.
+        let mut r = Reader(body);
+        let flags = r.byte()?;
+        if flags > HAS_CHANNEL | HAS_EXPIRY | IS_EMAIL {
             return Err(TokenRejected::Malformed);
         }
-        let issued = Timestamp::from_unix_millis(i64::from_le_bytes(arr(take(8)?)?));
-        let (address, digest) = if flags & 4 != 0 {
-            let index = u32::from_le_bytes(arr(take(4)?)?);
-            let digest: [u8; DIGEST] = arr(take(DIGEST)?)?;
-            (AddressId::from_email_index(index), Some(digest))
+        let list = ListId::new(u32::from_le_bytes(r.array()?));
+        let list_digest: [u8; LIST_DIGEST] = r.array()?;
+        let channel = if flags & HAS_CHANNEL != 0 {
+            Some(Channel::new(r.str()?).map_err(|_| TokenRejected::Malformed)?)
         } else {
-            let id = AddressId::from_phone_digits(u64::from_le_bytes(arr(take(8)?)?))
+            None
+        };
+        let expires = if flags & HAS_EXPIRY != 0 {
+            Some(Timestamp::from_unix_millis(i64::from_le_bytes(r.array()?)))
+        } else {
+            None
+        };
+        let address = if flags & IS_EMAIL != 0 {
+            let text = std::str::from_utf8(r.rest()).map_err(|_| TokenRejected::Malformed)?;
+            // A canonical address normalizes to itself.
+            let email = Normalizer::default()
+                .email(text)
+                .ok()
+                .filter(|e| e.as_str() == text)
                 .ok_or(TokenRejected::Malformed)?;
-            (id, None)
-        };
-        let list = ListId::new(u32::from_le_bytes(arr(take(4)?)?));
-        let list_digest: [u8; LIST_DIGEST] = arr(take(LIST_DIGEST)?)?;
-        let channel = if flags & 1 != 0 {
-            let n = u16::from_le_bytes(arr(take(2)?)?);
-            let name =
-                std::str::from_utf8(take(usize::from(n))?).map_err(|_| TokenRejected::Malformed)?;
-            Some(Channel::new(name).map_err(|_| TokenRejected::Malformed)?)
+            Address::Email(email)
         } else {
-            None
+            let digits = u64::from_le_bytes(r.array()?);
+            r.end()?;
+            AddressId::from_phone_digits(digits)
+                .and_then(Phone::from_id)
+                .map(Address::Phone)
+                .ok_or(TokenRejected::Malformed)?
         };
-        let expires = if flags & 2 != 0 {
-            Some(Timestamp::from_unix_millis(i64::from_le_bytes(arr(take(
-                8,
-            )?)?)))
-        } else {
-            None
-        };
-        if !r.is_empty() {
-            return Err(TokenRejected::Malformed);
-        }
         Ok(UnsubscribeToken {
-            address,
-            email: None,
-            digest,
+            recipient: Recipient::Address(address),
             list,
             list_name: None,
             list_digest: Some(list_digest),
@@ -331,6 +440,137 @@ impl UnsubscribeToken {
             expires,
             key_id,
         })
+    }
+
+    /// The version-2 body (without its signature) of a version-2 email
+    /// token read from a link: the only layout that can name an address by
+    /// index, used when such a token is signed again.
+    fn encode_v2(&self, index: u32, digest: &[u8; DIGEST], key: &Key) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64);
+        out.push(VERSION_2);
+        out.push(key.id);
+        let flags =
+            u8::from(self.channel.is_some()) | u8::from(self.expires.is_some()) << 1 | 1 << 2;
+        out.push(flags);
+        out.extend_from_slice(&self.issued.unix_millis().to_le_bytes());
+        out.extend_from_slice(&index.to_le_bytes());
+        out.extend_from_slice(digest);
+        out.extend_from_slice(&self.list.get().to_le_bytes());
+        out.extend_from_slice(&self.list_digest_under(key));
+        if let Some(c) = &self.channel {
+            put_str(&mut out, c.as_str());
+        }
+        if let Some(t) = self.expires {
+            out.extend_from_slice(&t.unix_millis().to_le_bytes());
+        }
+        out
+    }
+
+    /// Reads a version-2 body (its signature already split off).
+    fn decode_v2(body: &[u8]) -> Result<UnsubscribeToken, TokenRejected> {
+        let mut r = Reader(body);
+        if r.byte()? != VERSION_2 {
+            return Err(TokenRejected::Malformed);
+        }
+        let key_id = r.byte()?;
+        let flags = r.byte()?;
+        if flags > 7 {
+            return Err(TokenRejected::Malformed);
+        }
+        let issued = Timestamp::from_unix_millis(i64::from_le_bytes(r.array()?));
+        let recipient = if flags & 4 != 0 {
+            let index = u32::from_le_bytes(r.array()?);
+            let digest: [u8; DIGEST] = r.array()?;
+            Recipient::Indexed { index, digest }
+        } else {
+            let id = AddressId::from_phone_digits(u64::from_le_bytes(r.array()?))
+                .and_then(Phone::from_id)
+                .ok_or(TokenRejected::Malformed)?;
+            Recipient::Address(Address::Phone(id))
+        };
+        let list = ListId::new(u32::from_le_bytes(r.array()?));
+        let list_digest: [u8; LIST_DIGEST] = r.array()?;
+        let channel = if flags & 1 != 0 {
+            Some(Channel::new(r.str()?).map_err(|_| TokenRejected::Malformed)?)
+        } else {
+            None
+        };
+        let expires = if flags & 2 != 0 {
+            Some(Timestamp::from_unix_millis(i64::from_le_bytes(r.array()?)))
+        } else {
+            None
+        };
+        r.end()?;
+        Ok(UnsubscribeToken {
+            recipient,
+            list,
+            list_name: None,
+            list_digest: Some(list_digest),
+            channel,
+            issued,
+            expires,
+            key_id,
+        })
+    }
+}
+
+/// The nonce of a version-3 token: its clear header, zero-padded. Repeats
+/// for tokens issued in the same millisecond under one key, which
+/// AES-GCM-SIV tolerates (RFC 8452): it then shows only whether two tokens
+/// are identical.
+fn nonce(header: &[u8]) -> Nonce {
+    let mut n = [0u8; 12];
+    for (slot, b) in n.iter_mut().zip(header) {
+        *slot = *b;
+    }
+    Nonce::from(n)
+}
+
+/// Appends a string with its length (u16 LE). Channel names are at most
+/// 100 characters, so the length always fits.
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    let n = u16::try_from(bytes.len()).unwrap_or(u16::MAX);
+    out.extend_from_slice(&n.to_le_bytes());
+    out.extend_from_slice(bytes.get(..usize::from(n)).unwrap_or(bytes));
+}
+
+/// Reads a token's fields front to back; any shortfall is `Malformed`.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], TokenRejected> {
+        let (head, tail) = self.0.split_at_checked(n).ok_or(TokenRejected::Malformed)?;
+        self.0 = tail;
+        Ok(head)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], TokenRejected> {
+        self.take(N)?
+            .try_into()
+            .map_err(|_| TokenRejected::Malformed)
+    }
+
+    fn byte(&mut self) -> Result<u8, TokenRejected> {
+        let [b] = self.array::<1>()?;
+        Ok(b)
+    }
+
+    fn str(&mut self) -> Result<&'a str, TokenRejected> {
+        let n = u16::from_le_bytes(self.array()?);
+        std::str::from_utf8(self.take(usize::from(n))?).map_err(|_| TokenRejected::Malformed)
+    }
+
+    fn rest(&mut self) -> &'a [u8] {
+        std::mem::take(&mut self.0)
+    }
+
+    fn end(&self) -> Result<(), TokenRejected> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(TokenRejected::Malformed)
+        }
     }
 }
 
@@ -354,15 +594,17 @@ pub enum TokenRejected {
     Oversized,
     /// Signed with a key that is not configured (retired or foreign).
     UnknownKey,
-    /// The signature does not match: tampered, truncated or forged.
+    /// The authentication tag does not match: tampered, truncated or
+    /// forged (or made under another secret with the same key id).
     BadSignature,
     /// Past its expiry.
     Expired,
     /// A POST whose body is not `List-Unsubscribe=One-Click`.
     NotOneClick,
-    /// The token names an email address this store cannot find (the link
-    /// came from a store that no longer holds the address, or from
+    /// A version-2 email token whose address this store cannot find (the
+    /// link came from a store that no longer holds the address, or from
     /// another store): refused rather than risk opting out someone else.
+    /// Version-3 tokens carry the address and are never refused for this.
     UnknownRecipient,
 }
 
@@ -433,10 +675,15 @@ impl UnsubscribeError {
     }
 }
 
-/// The keys that sign and verify unsubscribe tokens. Each has a one-byte
+/// The keys that seal and verify unsubscribe tokens. Each has a one-byte
 /// id written into the token, so a key can be rotated: sign with the new
 /// one, keep accepting the old one until its tokens are no longer
 /// honoured.
+///
+/// Each secret keys HMAC-SHA256 (the keyed list-name digest, and the
+/// signature of version-2 tokens) and, through HMAC-SHA256 of a fixed
+/// label, the AES-256-GCM-SIV key that encrypts and authenticates
+/// version-3 tokens.
 ///
 /// # Example
 ///
@@ -459,15 +706,59 @@ impl UnsubscribeError {
 /// ```
 #[derive(Clone)]
 pub struct UnsubscribeKeys {
-    signing: u8,
-    keys: Vec<(u8, Hmac<Sha256>)>,
+    signing: Key,
+    /// Older keys still accepted; never the signing key's id.
+    accepted: Vec<Key>,
+}
+
+/// One secret under its id, in the two forms tokens use.
+#[derive(Clone)]
+struct Key {
+    id: u8,
+    mac: Hmac<Sha256>,
+    aead: Aes256GcmSiv,
+}
+
+impl Key {
+    fn new(id: u8, secret: &[u8]) -> Result<Key, Error> {
+        let weak = || -> Error {
+            ErrorKind::WeakSecret {
+                bytes: secret.len(),
+                minimum: MIN_SECRET_BYTES,
+            }
+            .into()
+        };
+        if secret.len() < MIN_SECRET_BYTES {
+            return Err(weak());
+        }
+        let mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).map_err(|_| weak())?;
+        // HMAC as a key derivation function: a 256-bit key of its own,
+        // independent of every other use of the secret.
+        let mut derive = mac.clone();
+        derive.update(AEAD_LABEL);
+        let aead = Aes256GcmSiv::new(&derive.finalize().into_bytes());
+        Ok(Key { id, mac, aead })
+    }
+
+    /// A keyed digest of `text`, domain-separated by `label`.
+    fn tagged_digest<const N: usize>(&self, label: &[u8], text: &str) -> [u8; N] {
+        let mut mac = self.mac.clone();
+        mac.update(label);
+        mac.update(text.as_bytes());
+        let full = mac.finalize().into_bytes();
+        let mut out = [0u8; N];
+        for (slot, b) in out.iter_mut().zip(full) {
+            *slot = b;
+        }
+        out
+    }
 }
 
 impl fmt::Debug for UnsubscribeKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ids: Vec<u8> = self.keys.iter().map(|(id, _)| *id).collect();
+        let ids: Vec<u8> = self.accepted.iter().map(|k| k.id).collect();
         f.debug_struct("UnsubscribeKeys")
-            .field("signing", &self.signing)
+            .field("signing", &self.signing.id)
             .field("ids", &ids)
             .finish()
     }
@@ -490,8 +781,8 @@ impl UnsubscribeKeys {
     /// ```
     pub fn new(key_id: u8, secret: &[u8]) -> Result<UnsubscribeKeys, Error> {
         Ok(UnsubscribeKeys {
-            signing: key_id,
-            keys: vec![(key_id, mac(secret)?)],
+            signing: Key::new(key_id, secret)?,
+            accepted: Vec::new(),
         })
     }
 
@@ -511,37 +802,41 @@ impl UnsubscribeKeys {
     /// # Ok::<(), optout::Error>(())
     /// ```
     pub fn accept(mut self, key_id: u8, secret: &[u8]) -> Result<UnsubscribeKeys, Error> {
-        if key_id == self.signing {
+        if key_id == self.signing.id {
             return Err(ErrorKind::SigningKeyId(key_id).into());
         }
-        let mac = mac(secret)?;
-        self.keys.retain(|(id, _)| *id != key_id);
-        self.keys.push((key_id, mac));
+        let key = Key::new(key_id, secret)?;
+        self.accepted.retain(|k| k.id != key_id);
+        self.accepted.push(key);
         Ok(self)
     }
 
-    fn key(&self, key_id: u8) -> Option<&Hmac<Sha256>> {
-        self.keys
-            .iter()
-            .find(|(id, _)| *id == key_id)
-            .map(|(_, mac)| mac)
+    fn key(&self, key_id: u8) -> Option<&Key> {
+        std::iter::once(&self.signing)
+            .chain(&self.accepted)
+            .find(|k| k.id == key_id)
     }
 
-    /// The keyed digest that binds an email token to its address.
+    /// The keyed digest that binds a version-2 email token to its address.
     fn digest(&self, key_id: u8, canonical: &str) -> Option<[u8; DIGEST]> {
-        self.tagged_digest::<DIGEST>(key_id, b"optout email\0", canonical)
+        Some(self.key(key_id)?.tagged_digest(EMAIL_LABEL, canonical))
     }
 
-    /// A keyed digest of `text`, domain-separated by `tag`.
-    fn tagged_digest<const N: usize>(&self, key_id: u8, tag: &[u8], text: &str) -> Option<[u8; N]> {
-        let mut mac = self.key(key_id)?.clone();
-        mac.update(tag);
-        mac.update(text.as_bytes());
-        let full = mac.finalize().into_bytes();
-        full.get(..N)?.try_into().ok()
+    /// The keyed digest of a list's name, as a token made under `key_id`
+    /// carries it.
+    fn list_digest(&self, key_id: u8, name_key: &str) -> Option<[u8; LIST_DIGEST]> {
+        Some(self.key(key_id)?.tagged_digest(LIST_LABEL, name_key))
     }
 
-    /// Signs a token: a compact, URL-safe string.
+    /// Seals a token with the signing key: a compact, URL-safe string
+    /// (version 3) that carries the recipient's address encrypted and
+    /// every field authenticated. Typical lengths: 58 characters for a
+    /// phone, 74 for a 20-character email address, 127 for a 60-character
+    /// one (plus a channel name's length, and 11 for an expiry).
+    ///
+    /// A version-2 email token read from a link whose address was not
+    /// looked up ([`UnsubscribeToken::address`] is `None`) can only be
+    /// signed again in version 2.
     ///
     /// # Example
     ///
@@ -554,28 +849,32 @@ impl UnsubscribeKeys {
     /// let keys = UnsubscribeKeys::new(1, &[42; 32])?;
     /// let a = Normalizer::default().address("ann@example.com")?;
     /// let text = keys.sign(&Store::new().unsubscribe_token(&a, ListId::SYSTEM)?);
-    /// assert!(text.len() <= 72);
+    /// assert_eq!(text.len(), 67);
     /// assert!(text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    /// assert!(!text.contains("ann"));
     /// # Ok(())
     /// # }
     /// ```
     pub fn sign(&self, token: &UnsubscribeToken) -> String {
-        let mut bytes = token.encode(self.signing, self);
-        let tag = self
-            .key(self.signing)
-            .map(|mac| {
-                let mut mac = mac.clone();
-                mac.update(&bytes);
-                mac.finalize().into_bytes()
-            })
-            .unwrap_or_default();
-        bytes.extend_from_slice(tag.get(..TAG).unwrap_or(&[]));
+        let key = &self.signing;
+        let bytes = match &token.recipient {
+            Recipient::Address(a) => token.seal(a, key),
+            Recipient::Indexed { index, digest } => {
+                let mut body = token.encode_v2(*index, digest, key);
+                let mut mac = key.mac.clone();
+                mac.update(&body);
+                body.extend_from_slice(mac.finalize().into_bytes().get(..TAG).unwrap_or(&[]));
+                body
+            }
+        };
         URL_SAFE_NO_PAD.encode(bytes)
     }
 
-    /// Verifies a token string at time `now`. The signature comparison is
-    /// constant-time. A token is honoured until its expiry, but never less
-    /// than [`MIN_HONOURED_DAYS`] after it was issued.
+    /// Verifies a token string at time `now`: a version-3 token by its
+    /// AEAD tag, a version-2 token by its HMAC-SHA256 signature; both
+    /// comparisons are constant-time. A token is honoured until its
+    /// expiry, but never less than [`MIN_HONOURED_DAYS`] after it was
+    /// issued.
     ///
     /// # Errors
     ///
@@ -595,7 +894,7 @@ impl UnsubscribeKeys {
     /// let token = store.unsubscribe_token(&a, ListId::SYSTEM)?.expires(Timestamp::from_unix_secs(100));
     /// let text = keys.sign(&token);
     /// let day = |d: i64| Timestamp::EPOCH.add_days(d);
-    /// assert!(keys.verify(&text, day(29)).is_ok()); // honoured for 30 days all the same
+    /// assert_eq!(keys.verify(&text, day(29))?.address(), Some(&a)); // honoured for 30 days all the same
     /// assert_eq!(keys.verify(&text, day(31)).map(drop), Err(TokenRejected::Expired));
     /// # Ok(())
     /// # }
@@ -607,38 +906,37 @@ impl UnsubscribeKeys {
         let bytes = URL_SAFE_NO_PAD
             .decode(token.trim())
             .map_err(|_| TokenRejected::Malformed)?;
-        let split = bytes
-            .len()
-            .checked_sub(TAG)
-            .ok_or(TokenRejected::Malformed)?;
-        let (body, tag) = bytes.split_at(split);
-        let parsed = UnsubscribeToken::decode(body)?;
-        let mut mac = self
-            .key(parsed.key_id)
-            .ok_or(TokenRejected::UnknownKey)?
-            .clone();
-        mac.update(body);
-        mac.verify_truncated_left(tag)
-            .map_err(|_| TokenRejected::BadSignature)?;
+        let parsed = match bytes.first() {
+            Some(&VERSION) => UnsubscribeToken::open(self, bytes)?,
+            Some(&VERSION_2) => self.verify_v2(&bytes)?,
+            _ => return Err(TokenRejected::Malformed),
+        };
         if parsed.honoured_until().is_some_and(|until| now > until) {
             return Err(TokenRejected::Expired);
         }
         Ok(parsed)
     }
-}
 
-fn mac(secret: &[u8]) -> Result<Hmac<Sha256>, Error> {
-    let weak = || -> Error {
-        ErrorKind::WeakSecret {
-            bytes: secret.len(),
-            minimum: MIN_SECRET_BYTES,
-        }
-        .into()
-    };
-    if secret.len() < MIN_SECRET_BYTES {
-        return Err(weak());
+    /// Reads a version-2 token and checks its signature.
+    fn verify_v2(&self, bytes: &[u8]) -> Result<UnsubscribeToken, TokenRejected> {
+        let split = bytes
+            .len()
+            .checked_sub(TAG)
+            .ok_or(TokenRejected::Malformed)?;
+        let (body, tag) = bytes
+            .split_at_checked(split)
+            .ok_or(TokenRejected::Malformed)?;
+        let parsed = UnsubscribeToken::decode_v2(body)?;
+        let mut mac = self
+            .key(parsed.key_id)
+            .ok_or(TokenRejected::UnknownKey)?
+            .mac
+            .clone();
+        mac.update(body);
+        mac.verify_truncated_left(tag)
+            .map_err(|_| TokenRejected::BadSignature)?;
+        Ok(parsed)
     }
-    Hmac::<Sha256>::new_from_slice(secret).map_err(|_| weak())
 }
 
 /// The `List-Unsubscribe` and `List-Unsubscribe-Post` header values for a
@@ -789,7 +1087,12 @@ pub enum Click<'a> {
 ///
 /// # fn check(u: Unsubscribed) {
 /// match u {
-///     Unsubscribed::Recorded { reply, event } => println!("{reply} ({event:?})"),
+///     Unsubscribed::Recorded { reply, event, others } => {
+///         println!("{reply} ({event:?})");
+///         for also in others {
+///             println!("also {also:?}");
+///         }
+///     }
 ///     Unsubscribed::AlreadyOptedOut { reply } => println!("{reply}"),
 ///     Unsubscribed::ConfirmationNeeded { .. } => println!("show the confirm page"),
 ///     _ => {}
@@ -805,6 +1108,10 @@ pub enum Unsubscribed {
         reply: String,
         /// The change, for the list's webhook.
         event: Event,
+        /// The changes on further lists, for their webhooks: a link whose
+        /// list was renamed, or whose list name another list now holds,
+        /// records the opt-out on both. Usually empty.
+        others: Vec<Event>,
     },
     /// Nothing changed: already opted out.
     AlreadyOptedOut {
@@ -814,7 +1121,8 @@ pub enum Unsubscribed {
     /// A GET: the token is good, nothing changed; ask the person to
     /// confirm.
     ConfirmationNeeded {
-        /// What the token says.
+        /// What the token says, with the address it names (looked up in
+        /// the store for a version-2 email token).
         token: UnsubscribeToken,
     },
 }
@@ -855,32 +1163,52 @@ impl Store {
         self.unsubscribe_at(keys, token, click, self.now())
     }
 
-    /// Handles a click at time `now`: verifies the token, finds the person
+    /// Handles a click at time `now`: verifies the token, takes the person
     /// it names, and for a one-click POST or a confirmation records the
-    /// opt-out with source [`Source::WebForm`] — account-wide, from the
-    /// token's list, or from the system list if that list was deleted —
-    /// and returns the confirmation and the event. A second click changes
-    /// nothing. A GET never changes anything.
+    /// opt-out with source [`Source::WebForm`], account-wide, and returns
+    /// the confirmation and the event. A second click changes nothing. A
+    /// GET never changes anything.
+    ///
+    /// A version-3 token carries the address: the store records the
+    /// opt-out for that person even if it has never seen the address (an
+    /// email is given its id in the same logged change). A version-2 email
+    /// token names an index in the store that issued it; this store takes
+    /// the address at that index if its keyed digest matches, else
+    /// searches for it by the digest, else refuses the link.
+    ///
+    /// The token names its list by id and by a keyed digest of its name.
+    /// When both name one list, that list records the opt-out. When they
+    /// disagree (the list was renamed, another list now holds the name, or
+    /// the link comes from another store), every candidate records it:
+    /// the list with that id and the list with that name. When neither
+    /// exists (the list was deleted), the system list records it: the
+    /// person still asked to stop.
     ///
     /// # Errors
     ///
     /// [`UnsubscribeError::Rejected`] with the [`TokenRejected`] reason
-    /// (including [`TokenRejected::UnknownRecipient`] when this store
-    /// holds no address the token could name), or
+    /// (including [`TokenRejected::UnknownRecipient`] for a version-2
+    /// email token whose address this store does not hold), or
     /// [`UnsubscribeError::NotRecorded`] when the link is good but the
     /// opt-out could not be recorded; nothing changes either way.
     ///
     /// # Example
     ///
     /// ```
-    /// use optout::Store;
-    /// use optout::model::Timestamp;
-    /// use optout::unsubscribe::{Click, TokenRejected, UnsubscribeKeys};
+    /// use optout::{Normalizer, Store};
+    /// use optout::model::{ListId, Scope, Timestamp};
+    /// use optout::unsubscribe::{Click, TokenRejected, UnsubscribeKeys, Unsubscribed};
     ///
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let store = Store::new();
     /// let keys = UnsubscribeKeys::new(1, &[42; 32])?;
-    /// let bad = store.unsubscribe_at(&keys, "nope", Click::Confirm, Timestamp::EPOCH);
+    /// let ann = Normalizer::default().address("ann@example.com")?;
+    /// let link = keys.sign(&Store::new().unsubscribe_token(&ann, ListId::SYSTEM)?);
+    /// // Another store holding the keys, which has never seen ann.
+    /// let other = Store::new();
+    /// let done = other.unsubscribe_at(&keys, &link, Click::Confirm, Timestamp::EPOCH)?;
+    /// assert!(matches!(done, Unsubscribed::Recorded { .. }));
+    /// assert!(other.contains(ListId::SYSTEM, &Scope::Account, &ann));
+    /// let bad = other.unsubscribe_at(&keys, "nope", Click::Confirm, Timestamp::EPOCH);
     /// assert_eq!(bad.unwrap_err().rejected(), Some(TokenRejected::Malformed));
     /// # Ok(())
     /// # }
@@ -892,42 +1220,50 @@ impl Store {
         click: Click<'_>,
         now: Timestamp,
     ) -> Result<Unsubscribed, UnsubscribeError> {
-        let parsed = keys.verify(token, now)?;
+        let mut parsed = keys.verify(token, now)?;
         self.refresh().map_err(UnsubscribeError::NotRecorded)?;
         let address = self.recipient(keys, &parsed)?;
         match click {
-            Click::Get => return Ok(Unsubscribed::ConfirmationNeeded { token: parsed }),
+            Click::Get => {
+                parsed.recipient = Recipient::Address(address);
+                return Ok(Unsubscribed::ConfirmationNeeded { token: parsed });
+            }
             Click::Post { body } if !is_one_click(body) => {
                 return Err(TokenRejected::NotOneClick.into());
             }
             Click::Post { .. } | Click::Confirm => {}
         }
-        // An authentic link for a list deleted since: the person still asked
-        // to stop, so the system list records it.
-        let list = self.token_list(keys, &parsed);
-        let mut edit = Edit::new().list(list).source(Source::WebForm).at(now);
+        let lists = self.token_lists(keys, &parsed);
+        let mut edit = Edit::new()
+            .lists_of(lists.iter().copied())
+            .source(Source::WebForm)
+            .at(now);
         if let Some(c) = &parsed.channel {
             // Recorded account-wide all the same: web-form opt-outs are.
             edit = edit.scope(Scope::Channel(c.clone()));
         }
-        self.record_web_form(&address, &edit)
+        // The list the link named first, for the confirmation text.
+        let reply_list = lists.first().copied().unwrap_or(ListId::SYSTEM);
+        self.record_web_form(&address, &edit, reply_list)
             .map_err(UnsubscribeError::NotRecorded)
     }
 
-    /// The person a verified token names in this store.
+    /// The person a verified token names: the address it carries, or for
+    /// a version-2 email token the address this store holds under its
+    /// index or digest.
     fn recipient(
         &self,
         keys: &UnsubscribeKeys,
         token: &UnsubscribeToken,
     ) -> Result<Address, TokenRejected> {
-        if let Some(p) = Phone::from_id(token.address) {
-            return Ok(Address::Phone(p));
-        }
-        let digest = token.digest.ok_or(TokenRejected::Malformed)?;
+        let (index, digest) = match &token.recipient {
+            Recipient::Address(a) => return Ok(a.clone()),
+            Recipient::Indexed { index, digest } => (*index, *digest),
+        };
         let matches = |e: &Email| keys.digest(token.key_id, e.as_str()) == Some(digest);
         // A copy of the table's handle: the search below holds no lock.
         let emails = self.email_table();
-        if let Some(e) = emails.email(token.address)
+        if let Some(e) = emails.email(AddressId::from_email_index(index))
             && matches(e)
         {
             return Ok(Address::Email(e.clone()));
@@ -942,40 +1278,44 @@ impl Store {
             .ok_or(TokenRejected::UnknownRecipient)
     }
 
-    /// The list a verified token names here: the list with its id and
-    /// name, else the list with its name (ids differ between stores),
-    /// else — the list was deleted or renamed since — the system list: the
-    /// person still asked to stop.
-    fn token_list(&self, keys: &UnsubscribeKeys, token: &UnsubscribeToken) -> ListId {
-        let Some(digest) = token.list_digest else {
-            return ListId::SYSTEM;
-        };
+    /// The lists a verified token names here, the list with its id first:
+    /// that list if it also holds the token's list name; else every
+    /// candidate — the list with the id, the list with the name (ids
+    /// differ between stores; a list may have been renamed, or its name
+    /// given to another list) — so that the opt-out is never recorded on
+    /// too few lists; else, when neither exists, the system list.
+    fn token_lists(&self, keys: &UnsubscribeKeys, token: &UnsubscribeToken) -> Vec<ListId> {
         let named = |list: &crate::store::List| {
-            keys.tagged_digest::<LIST_DIGEST>(
-                token.key_id,
-                b"optout list\0",
-                &list.settings().name_key(),
-            ) == Some(digest)
+            token.list_digest.is_some()
+                && keys.list_digest(token.key_id, &list.settings().name_key()) == token.list_digest
         };
-        if let Some(list) = self.list(token.list)
-            && named(&list)
-        {
-            return list.id();
+        let mut lists = Vec::with_capacity(2);
+        if let Some(list) = self.list(token.list) {
+            if named(&list) {
+                return vec![list.id()];
+            }
+            lists.push(list.id());
         }
-        self.lists()
-            .iter()
-            .find(|l| named(l))
-            .map_or(ListId::SYSTEM, |l| l.id())
+        if let Some(list) = self.lists().iter().find(|l| named(l)) {
+            lists.push(list.id());
+        }
+        if lists.is_empty() {
+            lists.push(ListId::SYSTEM);
+        }
+        lists
     }
 
-    /// A token for a recipient of this store, issued now. An email address
-    /// is given an id (a logged change) if it has none yet, so that the
-    /// store can find it when the link is clicked.
+    /// A token for a recipient and a list, issued now. Writes nothing: the
+    /// token carries the address itself, so the store need not know it
+    /// (a click records it then). An email address is carried as it was
+    /// before alias folding.
+    ///
+    /// The list must exist in this store as it is now (on a shared log,
+    /// [`Store::refresh`] first to see lists other writers created).
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::UnknownList`], [`ErrorKind::EmailTableFull`], or what
-    /// the log reports.
+    /// [`ErrorKind::UnknownList`].
     ///
     /// # Example
     ///
@@ -984,7 +1324,9 @@ impl Store {
     /// let store = optout::Store::new();
     /// let a = optout::Normalizer::default().address("ann@example.com")?;
     /// let t = store.unsubscribe_token(&a, optout::model::ListId::SYSTEM)?;
-    /// assert!(t.address().is_email());
+    /// assert_eq!(t.address(), Some(&a));
+    /// assert_eq!(store.seq(), 0);
+    /// assert!(store.unsubscribe_token(&a, optout::model::ListId::new(7)).is_err());
     /// # Ok(())
     /// # }
     /// ```
@@ -994,36 +1336,18 @@ impl Store {
         list: ListId,
     ) -> Result<UnsubscribeToken, Error> {
         let issued = self.now();
-        let (email, _) = self.commit(|view| {
-            if view.list(list).is_none() {
-                return Err(ErrorKind::UnknownList(list).into());
-            }
-            let Address::Email(e) = address else {
-                return Ok((None, None));
-            };
-            let key = e.under(view.policy().email_aliases());
-            let op = view
-                .lookup(address)
-                .is_none()
-                .then(|| Op::Intern(vec![key.clone()]));
-            Ok((op, Some(key)))
-        })?;
-        let id = match &email {
-            Some(e) => self
-                .id(&Address::Email(e.clone()))
-                .ok_or_else(|| Error::corrupt("log", 0, "an interned email has no id"))?,
-            None => address
-                .phone_id()
-                .ok_or_else(|| Error::corrupt("log", 0, "an address without an id"))?,
-        };
         let list_name = self
             .list(list)
             .map(|l| l.settings().name_key())
             .ok_or(ErrorKind::UnknownList(list))?;
+        let address = match address {
+            Address::Email(e) if e.unfolded() != e.as_str() => {
+                Address::Email(Email::from_canonical(e.unfolded()))
+            }
+            other => other.clone(),
+        };
         Ok(UnsubscribeToken {
-            address: id,
-            email,
-            digest: None,
+            recipient: Recipient::Address(address),
             list,
             list_name: Some(list_name),
             list_digest: None,
@@ -1077,22 +1401,115 @@ impl Store {
             .list(list)
             .source(Source::WebForm)
             .at(self.now());
-        self.record_web_form(&address, &edit).map(Ok)
+        self.record_web_form(&address, &edit, list).map(Ok)
     }
 
-    fn record_web_form(&self, address: &Address, edit: &Edit) -> Result<Unsubscribed, Error> {
-        let list = edit.lists().first().copied().unwrap_or(ListId::SYSTEM);
+    /// Records a web-form opt-out (the one write of a click or a form),
+    /// with the confirmation text of `reply_list`.
+    fn record_web_form(
+        &self,
+        address: &Address,
+        edit: &Edit,
+        reply_list: ListId,
+    ) -> Result<Unsubscribed, Error> {
         let reply = self
-            .list(list)
+            .list(reply_list)
             .and_then(|l| l.settings().confirmation_text().map(str::to_owned))
             .unwrap_or_else(|| crate::keyword::Language::English.opt_out_reply().to_owned());
         let changes = self.opt_out(address, edit)?;
-        Ok(match changes.first() {
-            Some(change) => Unsubscribed::Recorded {
+        let mut events = changes.iter().map(|c| self.event(c));
+        Ok(match events.next() {
+            Some(event) => Unsubscribed::Recorded {
                 reply,
-                event: self.event(change),
+                event,
+                others: events.collect(),
             },
             None => Unsubscribed::AlreadyOptedOut { reply },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(email: &str) -> UnsubscribeToken {
+        let store = Store::builder()
+            .clock(|| Timestamp::from_unix_secs(1_764_000_000))
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let a = Normalizer::default()
+            .address(email)
+            .unwrap_or_else(|e| panic!("{e}"));
+        store
+            .unsubscribe_token(&a, ListId::SYSTEM)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Tokens issued in the same millisecond share a nonce: AES-GCM-SIV
+    /// then gives equal tokens for equal contents and unrelated ones
+    /// otherwise, and each still opens to its own address.
+    #[test]
+    fn tokens_sharing_a_nonce_stay_apart() {
+        let keys = UnsubscribeKeys::new(1, &[42; 32]).unwrap_or_else(|e| panic!("{e}"));
+        let (a, b) = (token("ann@example.com"), token("bob@example.com"));
+        let (sa, sb) = (keys.sign(&a), keys.sign(&b));
+        assert_eq!(sa, keys.sign(&a), "sealing is deterministic");
+        let (ba, bb) = (
+            URL_SAFE_NO_PAD.decode(&sa).unwrap_or_default(),
+            URL_SAFE_NO_PAD.decode(&sb).unwrap_or_default(),
+        );
+        assert_eq!(ba.get(..HEADER), bb.get(..HEADER), "one nonce");
+        // The ciphertexts share no run of bytes beyond the header.
+        let same = ba
+            .iter()
+            .zip(&bb)
+            .skip(HEADER)
+            .filter(|(x, y)| x == y)
+            .count();
+        assert!(same < 8, "{same} equal bytes");
+        let now = Timestamp::from_unix_secs(1_764_000_000);
+        let open = |s: &str| keys.verify(s, now).ok().and_then(|t| t.address().cloned());
+        assert_eq!(open(&sa), a.address().cloned());
+        assert_eq!(open(&sb), b.address().cloned());
+    }
+
+    /// The AEAD key is derived per secret: another secret under the same
+    /// id cannot open a token.
+    #[test]
+    fn each_secret_derives_its_own_key() {
+        let t = token("ann@example.com");
+        let text = UnsubscribeKeys::new(1, &[1; 32])
+            .unwrap_or_else(|e| panic!("{e}"))
+            .sign(&t);
+        let other = UnsubscribeKeys::new(1, &[2; 32]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            other.verify(&text, Timestamp::EPOCH).map(drop),
+            Err(TokenRejected::BadSignature)
+        );
+    }
+
+    /// The size limit covers every field at its longest.
+    #[test]
+    fn the_size_limit_covers_every_field_at_its_longest() {
+        let keys = UnsubscribeKeys::new(1, &[42; 32]).unwrap_or_else(|e| panic!("{e}"));
+        let channel =
+            Channel::new(&"\u{1F600}".repeat(MAX_CHANNEL_CHARS)).unwrap_or_else(|e| panic!("{e}"));
+        let mut t = token("ann@example.com")
+            .channel(channel)
+            .expires(Timestamp::EPOCH);
+        let longest = "a".repeat(MAX_EMAIL_BYTES);
+        t.recipient = Recipient::Address(Address::Email(Email::from_canonical(&longest)));
+        let text = keys.sign(&t);
+        assert_eq!(
+            URL_SAFE_NO_PAD.decode(&text).map(|b| b.len()).ok(),
+            Some(MAX_TOKEN_BYTES)
+        );
+        assert!(text.len() <= MAX_TOKEN_CHARS);
+        // Refused as no address (not one), never as oversized.
+        assert_eq!(
+            keys.verify(&text, Timestamp::EPOCH).map(drop),
+            Err(TokenRejected::Malformed)
+        );
     }
 }

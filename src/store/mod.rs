@@ -1421,10 +1421,6 @@ pub(crate) struct View<'a> {
 }
 
 impl View<'_> {
-    pub(crate) fn policy(&self) -> Policy {
-        self.state.policy
-    }
-
     pub(crate) fn lookup(&self, address: &Address) -> Option<AddressId> {
         self.state.lookup(address)
     }

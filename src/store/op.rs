@@ -30,7 +30,9 @@ pub(crate) enum Op {
     KeywordScope(Channel, KeywordScope),
     /// The account's keyword settings (`None`) or a channel's.
     Keywords(Option<Channel>, Keywords),
-    /// Email addresses given ids (for unsubscribe tokens).
+    /// Email addresses given ids with no list change: written when
+    /// unsubscribe tokens interned their address (token version 2, before
+    /// version 3 carried it) and by version-1 migration; still replayed.
     Intern(Vec<Email>),
     /// A clarification asked (`pending`) or answered, for one sender in a
     /// scope: while one is pending, marketing in that scope is suppressed.
