@@ -337,7 +337,30 @@ fn apply(store: &Store, steps: &[Step]) {
                     .inbound(&phone(u64::from(w)), &channel(c), text)
                     .map(drop)
             }
-            8 => store.unsubscribe_token(&who(w), ListId::SYSTEM).map(drop),
+            8 => {
+                // A one-click unsubscribe: minting writes nothing, the
+                // click records the opt-out (interning a new email).
+                let keys = optout::unsubscribe::UnsubscribeKeys::new(
+                    1,
+                    b"0123456789abcdef0123456789abcdef",
+                )
+                .unwrap();
+                let list = if at % 2 == 0 {
+                    ListId::SYSTEM
+                } else {
+                    ListId::new(u32::from(l))
+                };
+                if let Ok(token) = store.unsubscribe_token(&who(w), list) {
+                    let click = store.unsubscribe_at(
+                        &keys,
+                        &keys.sign(&token),
+                        optout::unsubscribe::Click::Confirm,
+                        Timestamp::from_unix_secs(42),
+                    );
+                    assert!(click.is_ok(), "{click:?}");
+                }
+                Ok(())
+            }
             9 => {
                 // An import: each flush (the whole file, all or nothing)
                 // is one logged change.
