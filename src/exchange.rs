@@ -288,20 +288,6 @@ struct Pending {
     at: Timestamp,
 }
 
-/// `scope` values that mean the whole account. Other systems write
-/// `global` or `all` where this crate writes `account`; read as a channel
-/// name, such a row would narrow the opt-out to a channel no send uses.
-const ACCOUNT_WORDS: [&str; 8] = [
-    "account",
-    "all",
-    "global",
-    "*",
-    "any",
-    "account-wide",
-    "account wide",
-    "accountwide",
-];
-
 /// Removes the `'` that export puts before a cell a spreadsheet would
 /// read as a formula (and before a cell that began with `'`).
 fn unescape(cell: &str) -> &str {
@@ -531,7 +517,10 @@ impl Store {
             }
             if let Some(scope) = field(c.scope) {
                 pending.scope =
-                    if ACCOUNT_WORDS.iter().any(|w| scope.eq_ignore_ascii_case(w)) {
+                    if crate::model::ACCOUNT_WORDS
+                        .iter()
+                        .any(|w| scope.eq_ignore_ascii_case(w))
+                    {
                         Scope::Account
                     } else {
                         Scope::Channel(Channel::new(scope).map_err(|e| {

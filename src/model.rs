@@ -59,7 +59,10 @@ impl Channel {
     /// # Errors
     ///
     /// [`InvalidChannel`] for a name that is empty after trimming, longer
-    /// than 100 characters, holds a control character, or is `account`.
+    /// than 100 characters, holds a control character, or is one of the
+    /// words that name the whole account in a CSV `scope` column
+    /// (`account`, `all`, `global`, `*`, `any`, `account-wide`, in any
+    /// case).
     ///
     /// # Example
     ///
@@ -85,7 +88,7 @@ impl Channel {
         if name.chars().any(char::is_control) {
             return Err(bad("holds a control character"));
         }
-        if name.eq_ignore_ascii_case("account") {
+        if ACCOUNT_WORDS.iter().any(|w| name.eq_ignore_ascii_case(w)) {
             return Err(bad("is reserved for account-wide entries"));
         }
         Ok(Channel(name.into()))
@@ -105,6 +108,20 @@ impl Channel {
         &self.0
     }
 }
+
+/// Words that mean the whole account where a scope is written as text (a
+/// CSV `scope` column): `account`, and what other systems write for it.
+/// No channel may be named so, so exports read back as they were written.
+pub(crate) const ACCOUNT_WORDS: [&str; 8] = [
+    "account",
+    "all",
+    "global",
+    "*",
+    "any",
+    "account-wide",
+    "account wide",
+    "accountwide",
+];
 
 impl fmt::Display for Channel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -17,8 +17,9 @@
 //! digest of the list's name, the channel and expiry when set, and the
 //! recipient's address: a phone's E.164 digits, or an email address as it
 //! was before alias folding (the store that honours the click folds it by
-//! its own policy). Nothing in a token can be read without the key, and a
-//! click needs no table: any store holding the keys records the opt-out
+//! its own policy). Without the key only the clear header can be read
+//! (and the token's length, which follows the address's and channel's
+//! lengths), and a click needs no table: any store holding the keys records the opt-out
 //! for the person the link was made for, never another — after an export
 //! and import into a new store too. Minting writes nothing.
 //!
@@ -415,13 +416,17 @@ impl UnsubscribeToken {
         };
         let address = if flags & IS_EMAIL != 0 {
             let text = std::str::from_utf8(r.rest()).map_err(|_| TokenRejected::Malformed)?;
-            // A canonical address normalizes to itself.
-            let email = Normalizer::default()
-                .email(text)
-                .ok()
-                .filter(|e| e.as_str() == text)
-                .ok_or(TokenRejected::Malformed)?;
-            Address::Email(email)
+            // This crate sealed it, so no authentic request is refused: the
+            // address in today's canonical form, or — one today's rules
+            // refuse (stored by an older version, say) — as written, with
+            // only the shape any stored email has.
+            match Normalizer::default().email(text) {
+                Ok(email) => Address::Email(email),
+                Err(_) if crate::store::is_canonical_shape(text) => {
+                    Address::Email(Email::from_canonical(text))
+                }
+                Err(_) => return Err(TokenRejected::Malformed),
+            }
         } else {
             let digits = u64::from_le_bytes(r.array()?);
             r.end()?;
@@ -834,9 +839,11 @@ impl UnsubscribeKeys {
     /// phone, 74 for a 20-character email address, 127 for a 60-character
     /// one (plus a channel name's length, and 11 for an expiry).
     ///
-    /// A version-2 email token read from a link whose address was not
-    /// looked up ([`UnsubscribeToken::address`] is `None`) can only be
-    /// signed again in version 2.
+    /// A token read from a link is signed again under the key it was made
+    /// with while this set holds that key (its digests are under it), not
+    /// the signing key. A version-2 email token read from a link whose
+    /// address was not looked up ([`UnsubscribeToken::address`] is `None`)
+    /// can only be signed again in version 2.
     ///
     /// # Example
     ///
@@ -856,7 +863,13 @@ impl UnsubscribeKeys {
     /// # }
     /// ```
     pub fn sign(&self, token: &UnsubscribeToken) -> String {
-        let key = &self.signing;
+        // A token read from a link carries digests made under its own key:
+        // signed again, it stays under that key while this set holds it,
+        // so its bindings to the person and the list still hold.
+        let key = match token.list_name {
+            None => self.key(token.key_id).unwrap_or(&self.signing),
+            Some(_) => &self.signing,
+        };
         let bytes = match &token.recipient {
             Recipient::Address(a) => token.seal(a, key),
             Recipient::Indexed { index, digest } => {
@@ -1283,7 +1296,8 @@ impl Store {
     /// candidate — the list with the id, the list with the name (ids
     /// differ between stores; a list may have been renamed, or its name
     /// given to another list) — so that the opt-out is never recorded on
-    /// too few lists; else, when neither exists, the system list.
+    /// too few lists — with the system list as well when no list holds the
+    /// name.
     fn token_lists(&self, keys: &UnsubscribeKeys, token: &UnsubscribeToken) -> Vec<ListId> {
         let named = |list: &crate::store::List| {
             token.list_digest.is_some()
@@ -1296,11 +1310,13 @@ impl Store {
             }
             lists.push(list.id());
         }
-        if let Some(list) = self.lists().iter().find(|l| named(l)) {
-            lists.push(list.id());
-        }
-        if lists.is_empty() {
-            lists.push(ListId::SYSTEM);
+        match self.lists().iter().find(|l| named(l)) {
+            Some(list) => lists.push(list.id()),
+            // No list here holds the token's list name: the id may name an
+            // unrelated list (ids differ between stores), so the system
+            // list records the opt-out too.
+            None if !lists.contains(&ListId::SYSTEM) => lists.push(ListId::SYSTEM),
+            None => {}
         }
         lists
     }

@@ -1013,6 +1013,10 @@ proptest! {
             };
             let any_channel = with_lists(Dispatch::new(Category::Marketing));
             let anywhere = store.compile(&any_channel).unwrap();
+            let split = anywhere.split_addresses(&people);
+            for (person, outcome) in people.iter().zip(split.outcomes()) {
+                prop_assert_eq!(outcome.skip_reason(), store.check(person, &any_channel).unwrap());
+            }
             for channel in &channels {
                 let send = with_lists(marketing(channel.clone()));
                 let compiled = store.compile(&send).unwrap();

@@ -60,13 +60,18 @@
 //! The rules, each on the function that implements it:
 //! * strong words (stop, unsubscribe, opt out, revoke; baja; arrêter,
 //!   désabonner; parem, descadastrar; stopp, abmelden, aufhören): `strong`;
-//!   one that opens its clause as an order is clear whatever unknown words
-//!   follow ("STOP bitch", "BAJA ya idiotas"), unless they give it another
-//!   sense ("stop worrying", "stop the car", "stop by") or the sentence is
-//!   a question: `imperative`, `loose`;
+//!   one that opens its clause as an order is clear when one unknown word
+//!   ends the clause after it ("Stop weirdo"), maybe (ask) when more
+//!   follow ("Stop payment on check 1042", "Stop order 5512"), when the
+//!   word names another thing ("Stop autopay", "Please stop delivery") or
+//!   gives it another sense ("stop worrying", "stop the car"), or when the
+//!   sentence is a question ("Stop weirdo?"); "stop by" is nothing:
+//!   `imperative`, `loose`; an order to stop bothering the reader ("STOP
+//!   HARASSING ME", "deja de molestarme") is clear: `bother_right`;
 //! * weak words (cancel, end, quit; cancelar, parar; annuler; sair;
 //!   stornieren), which need a messaging object, or insults ("cancel you
-//!   idiots", "PARE seus chatos"): `weak`, `abuse`;
+//!   idiots", "PARE seus chatos"; not friendly words: "Cancel it man" asks):
+//!   `weak`, `abuse`, `mild`;
 //! * insults and profanity ("fucking", "wtf", "idiotas", "bande de nuls")
 //!   are noise around a stop word: "STOP FUCKING TEXTING ME" is "STOP
 //!   TEXTING ME" (`K::Noise`);
@@ -220,11 +225,21 @@ fn pieces<'t, 'a>(toks: &'t [Tok<'a>], at: Gap) -> impl Iterator<Item = &'t [Tok
 /// unchanged: there is no core to find, and the whole may itself be a
 /// custom keyword.
 pub(crate) fn core(canonical: &str) -> &str {
+    // Only the words that begin (end) with the text's first (last) byte
+    // are compared: most messages start and end with no polite word.
     let mut rest = canonical;
-    while let Some(shorter) = POLITE.iter().find_map(|p| strip_word_prefix(rest, p)) {
+    while let Some(shorter) = POLITE
+        .iter()
+        .filter(|p| p.as_bytes().first() == rest.as_bytes().first())
+        .find_map(|p| strip_word_prefix(rest, p))
+    {
         rest = shorter;
     }
-    while let Some(shorter) = POLITE.iter().find_map(|p| strip_word_suffix(rest, p)) {
+    while let Some(shorter) = POLITE
+        .iter()
+        .filter(|p| p.as_bytes().last() == rest.as_bytes().last())
+        .find_map(|p| strip_word_suffix(rest, p))
+    {
         rest = shorter;
     }
     if rest.is_empty() { canonical } else { rest }
@@ -280,7 +295,11 @@ const POLITE: [&str; 44] = [
 
 /// `text` without the leading word or phrase `word` and the space after it.
 fn strip_word_prefix<'a>(text: &'a str, word: &str) -> Option<&'a str> {
-    let rest = text.strip_prefix(word)?;
+    let n = word.len();
+    if !same(text.as_bytes().get(..n)?, word.as_bytes()) {
+        return None;
+    }
+    let rest = text.get(n..)?;
     if rest.is_empty() {
         Some(rest)
     } else {
@@ -290,12 +309,23 @@ fn strip_word_prefix<'a>(text: &'a str, word: &str) -> Option<&'a str> {
 
 /// `text` without the trailing word or phrase `word` and the space before it.
 fn strip_word_suffix<'a>(text: &'a str, word: &str) -> Option<&'a str> {
-    let rest = text.strip_suffix(word)?;
+    let cut = text.len().checked_sub(word.len())?;
+    if !same(text.as_bytes().get(cut..)?, word.as_bytes()) {
+        return None;
+    }
+    let rest = text.get(..cut)?;
     if rest.is_empty() {
         Some(rest)
     } else {
         rest.strip_suffix(' ')
     }
+}
+
+/// Byte-wise equality of two short slices, compared in place (a library
+/// `memcmp` call costs more than the comparison itself here).
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 // ---------------------------------------------------------------------------
@@ -574,9 +604,11 @@ enum Strength {
     Vague,
     /// Maybe a request to stop: `Clarify` in a statement or a question.
     Ask,
-    /// A stop word in imperative position followed by words the rules do
-    /// not know ("STOP bitch", "BAJA ya idiotas"): `OptOut` in a statement,
-    /// `None` in a question, which is likely about something else.
+    /// A stop word in imperative position followed by one word the rules
+    /// do not know, ending the clause or followed only by insults ("Stop
+    /// weirdo", "STOP scumbags you idiots"): `OptOut` in a statement,
+    /// `Clarify` in a question ("STOP scumbags?"), which may be about
+    /// something else.
     Firm,
     /// A clear request: `OptOut` in a statement, `Clarify` in a question.
     Revoke,
@@ -634,7 +666,7 @@ fn judge_sentence(sentence: &[Tok<'_>], question: bool) -> Intent {
     let asks = question && !polite_request(sentence);
     let mut best = NOTHING;
     for clause in pieces(sentence, Gap::Clause) {
-        best = best.max(rules(clause, asks));
+        best = best.max(rules(clause));
     }
     if best.strength < Strength::Ask
         && let Some(bits) = no_thanks(sentence).or_else(|| again(sentence))
@@ -645,11 +677,9 @@ fn judge_sentence(sentence: &[Tok<'_>], question: bool) -> Intent {
         (Strength::Demand, _) | (Strength::Revoke | Strength::Firm, false) => {
             Intent::OptOut(best.lang)
         }
-        (Strength::Revoke | Strength::Ask, true) | (Strength::Ask | Strength::Vague, false) => {
-            Intent::Clarify(best.lang)
-        }
-        (Strength::Firm | Strength::Vague | Strength::Nothing, true)
-        | (Strength::Nothing, false) => Intent::None,
+        (Strength::Revoke | Strength::Firm | Strength::Ask, true)
+        | (Strength::Ask | Strength::Vague, false) => Intent::Clarify(best.lang),
+        (Strength::Vague | Strength::Nothing, true) | (Strength::Nothing, false) => Intent::None,
     }
 }
 
@@ -719,9 +749,7 @@ fn again(sentence: &[Tok<'_>]) -> Option<u8> {
 /// Runs every rule that starts at a word of the clause, left to right, and
 /// keeps the strongest finding. A negated stop word ("don't stop sending me
 /// deals", "I don't want to opt out") makes the whole clause a non-request.
-/// In a sentence that asks (`asks`), a [`Strength::Firm`] finding counts
-/// only as [`Strength::Vague`] ("Stop payment on the check?").
-fn rules(t: &[Tok<'_>], asks: bool) -> Finding {
+fn rules(t: &[Tok<'_>]) -> Finding {
     let mut best = NOTHING;
     for (i, tok) in t.iter().enumerate() {
         let bits = tok.langs;
@@ -809,15 +837,7 @@ fn rules(t: &[Tok<'_>], asks: bool) -> Finding {
             {
                 found(Strength::Ask, bits)
             }
-            // "stop bothering me", "no me molesten más": like "leave me alone".
-            K::Bother
-                if negated(t, i, bits)
-                    || t.iter().take(i).any(|x| {
-                        matches!(x.k, K::Strong | K::Weak | K::Dejar | K::Hear | K::Keep)
-                    }) =>
-            {
-                found(Strength::Ask, bits)
-            }
+            K::Bother => bother(t, i, bits),
             // "why do you keep texting me", "you guys keep texting me", "I keep
             // getting these": a complaint; "(please) keep texting me" is not.
             K::Keep
@@ -846,12 +866,6 @@ fn rules(t: &[Tok<'_>], asks: bool) -> Finding {
         };
         match step {
             Step::Negated => return NOTHING,
-            Step::Found(f) if asks && f.strength == Strength::Firm => {
-                best = best.max(Finding {
-                    strength: Strength::Vague,
-                    ..f
-                });
-            }
             Step::Found(f) => best = best.max(f),
             Step::Skip => {}
         }
@@ -873,12 +887,17 @@ fn rules(t: &[Tok<'_>], asks: bool) -> Finding {
 ///   early") → ask, as the consumer may want fewer texts, not none;
 /// * insults and profanity around it are noise: "STOP FUCKING TEXTING ME",
 ///   "STOP you idiot", "ARRET bande de nuls" read as "stop (texting me)";
-/// * opening its clause as an order and followed by words the rules do not
-///   know ("STOP bitch", "BAJA ya cabrones") → firm: a clear request in a
-///   statement, nothing in a question (see [`loose`] for the exceptions:
-///   "stop worrying", "stop the car", "arrête de fumer" stay vague);
+/// * an order to stop bothering the reader ("STOP HARASSING ME", "arrête
+///   de me harceler", "hör auf mich zu belästigen") → a clear request
+///   (see [`bother_right`]);
+/// * opening its clause as an order and followed by one word the rules do
+///   not know, ending the clause or followed only by insults ("Stop
+///   weirdo", "STOP scumbags") → firm: a clear request in a statement, ask
+///   in a question (see [`loose`] for the exceptions: "stop worrying",
+///   "stop the car", "Stop autopay", "Stop order 5512" stay vague);
 /// * otherwise followed or preceded by unknown words ("What time do you
-///   stop serving lunch?") → vague.
+///   stop serving lunch?", "Stop payment on check 1042") → vague: ask in a
+///   statement, nothing in a question.
 fn strong(t: &[Tok<'_>], s: usize, e: usize, bits: u8) -> Step {
     let Some(from) = unnegated(t, s, bits) else {
         return Step::Negated;
@@ -888,6 +907,18 @@ fn strong(t: &[Tok<'_>], s: usize, e: usize, bits: u8) -> Step {
     }
     if noun_use(t, s, bits) || t.get(e + 1).is_some_and(|x| x.k == K::Sense) {
         return Step::Skip;
+    }
+    // "STOP HARASSING ME", "arrête de me harceler", "hör auf mich zu
+    // belästigen": an order to stop bothering the reader.
+    if let Some(qualified) = bother_right(t, e + 1)
+        && (from < s || imperative(t, s))
+    {
+        let strength = if qualified {
+            Strength::Ask
+        } else {
+            Strength::Revoke
+        };
+        return found(demand(strength, from < s), bits);
     }
     let left_ok = t.iter().take(from).all(|x| context_ok(x.k));
     let strength = match right(t, e + 1) {
@@ -991,6 +1022,17 @@ fn weak(t: &[Tok<'_>], s: usize, e: usize, bits: u8) -> Step {
     // German puts the verb last: "Kann ich mein Abo stornieren?".
     if bits & DE != 0 && object_left(t, s) {
         return found(Strength::Revoke, bits);
+    }
+    // "quit bothering me", "deja de molestarme", "pare de me incomodar".
+    if let Some(qualified) = bother_right(t, e + 1)
+        && (from < s || imperative(t, s))
+    {
+        let strength = if qualified {
+            Strength::Ask
+        } else {
+            Strength::Revoke
+        };
+        return found(demand(strength, from < s), bits);
     }
     // An order with abuse: "cancel you idiots", "QUIT wtf", "PARE seus chatos".
     if from == s
@@ -1231,8 +1273,114 @@ fn number(t: &[Tok<'_>], i: usize) -> Step {
     }
 }
 
+/// A bother verb ("bothering", "molesten", "déranger", "nerven"). After a
+/// stop word aimed at the reader ("STOP HARASSING ME", "quit bothering
+/// me") the stop word's rule finds a clear request (see [`bother_right`]);
+/// this rule asks for the rest: "stop bothering my wife", "Don't bother
+/// me", "no me molesten más" (like "leave me alone"). Spanish and
+/// Portuguese "para de (me) …" is "stop …" only before such a verb, as
+/// "para" is also "for": "Para de me incomodar", "para de molestarme" are
+/// clear; "para de molestar" asks.
+fn bother(t: &[Tok<'_>], i: usize, bits: u8) -> Step {
+    if negated(t, i, bits)
+        || t.iter()
+            .take(i)
+            .any(|x| matches!(x.k, K::Strong | K::Weak | K::Dejar | K::Hear | K::Keep))
+    {
+        return found(Strength::Ask, bits);
+    }
+    let iberian = bits & (ES | PT);
+    // Back over a clitic pronoun: "para de me incomodar".
+    let de = if i > 0 && me_word(text(t, i - 1)) {
+        i.wrapping_sub(2)
+    } else {
+        i.wrapping_sub(1)
+    };
+    let para = de.wrapping_sub(1);
+    if iberian != 0 && text(t, de) == "de" && text(t, para) == "para" && imperative(t, para) {
+        let strength = if aimed(t, i) && !qualified(t, i + 1) {
+            Strength::Revoke
+        } else {
+            Strength::Ask
+        };
+        return found(strength, iberian);
+    }
+    Step::Skip
+}
+
 // ---------------------------------------------------------------------------
 // Context helpers.
+
+/// A bother verb aimed at the reader after a stop word ending at `from - 1`,
+/// skipping filler and insults: `Some(qualified)` ("harassing me", "bugging
+/// me at night"), else `None` ("stop bothering my wife").
+fn bother_right(t: &[Tok<'_>], from: usize) -> Option<bool> {
+    let (j, x) = t
+        .iter()
+        .enumerate()
+        .skip(from)
+        .find(|(_, x)| !passed(x.k))?;
+    (x.k == K::Bother && aimed(t, j)).then(|| qualified(t, j + 1))
+}
+
+/// Whether the bother verb at `j` has the reader as its object: "harassing
+/// me", "bugging us", "me harceler", "m'embêter", "me incomodar", "mich zu
+/// belästigen", "molestarme".
+fn aimed(t: &[Tok<'_>], j: usize) -> bool {
+    let before = match text(t, j.wrapping_sub(1)) {
+        "zu" => text(t, j.wrapping_sub(2)),
+        w => w,
+    };
+    me_word(text(t, j + 1)) || me_word(before) || matches!(text(t, j), "molestarme" | "molestarnos")
+}
+
+/// The reader as an object: "me", "us", "m'", "moi", "nous", "mich", "uns", "nos".
+fn me_word(w: &str) -> bool {
+    matches!(
+        w,
+        "me" | "us" | "m" | "moi" | "nous" | "mich" | "uns" | "nos"
+    )
+}
+
+/// Words that address the sender: "you", "u", "guys", "vous", "ihr", "seus".
+fn vocative(w: &str) -> bool {
+    matches!(
+        w,
+        "you"
+            | "u"
+            | "ya"
+            | "yall"
+            | "ye"
+            | "guys"
+            | "ustedes"
+            | "vous"
+            | "ihr"
+            | "seus"
+            | "suas"
+            | "voces"
+            | "vcs"
+            | "tu"
+            | "du"
+    )
+}
+
+/// Friendly or mild [`K::Noise`] words: "Cancel it man" is no angrier than
+/// "Cancel it", so these never make an order clear (see [`abuse`],
+/// [`insults_only`]); they stay noise everywhere else ("Stop it man").
+fn mild(w: &str) -> bool {
+    matches!(
+        w,
+        "man" | "mate" | "bro" | "bruh" | "dude" | "hell" | "heck" | "bloody"
+    )
+}
+
+/// Whether the words from `from` to the end of the clause are only insults
+/// and words addressing the sender ("you idiots", "ihr Idioten"), or none.
+fn insults_only(t: &[Tok<'_>], from: usize) -> bool {
+    t.iter()
+        .skip(from)
+        .all(|x| (x.k == K::Noise && !mild(x.text)) || vocative(x.text))
+}
 
 /// Negation before the word at `s`: a negator ("not", "never", "don't",
 /// "ne/n'", "não", "nicht", "nunca", "jamais", "no longer") up to four words back, with
@@ -1419,11 +1567,17 @@ fn imperative(t: &[Tok<'_>], s: usize) -> bool {
 
 /// After a stop word in imperative position at `from - 1`, whose [`right`]
 /// is [`Right::Other`]: whether that other word reads as abuse or emphasis
-/// rather than as another object. So are an unknown word ("STOP bitch",
-/// "Stop 2", "BAJA ya cabrones"), a word of a language not enabled, and an
+/// rather than as another object. So are an unknown word that ends the
+/// clause or is followed only by insults ("Stop weirdo", "Stop 2", "STOP
+/// scumbags you idiots"), a word of a language not enabled, and an
 /// annoyed phrase ("STOP wrong number", "STOP goodbye", "STOP leave me
 /// alone"). Not so, as the stop may be of something else:
-/// * a gerund right after it ("stop worrying", "stop bugging me");
+/// * an unknown word followed by other words ("Stop payment on check
+///   1042", "Stop order 5512", "Revoke access for Bob", "stop shipment
+///   please", "Stop delivery man": [`mild`] words are no insults);
+/// * a word for another thing the sender handles ("Stop autopay", "Please
+///   stop delivery", "Arrêt prélèvement": [`thing`]);
+/// * a gerund right after it ("stop worrying", "stop smoking");
 /// * an article or possessive before the word ("stop the car", "stop my
 ///   card", "baja el volumen");
 /// * a preposition right after the stop word ("stop for gas", "stop on Main
@@ -1438,6 +1592,12 @@ fn loose(t: &[Tok<'_>], from: usize) -> bool {
         x.k,
         K::Other | K::Known | K::Wrong | K::Goodbye | K::Enough | K::Done | K::Leave
     ) {
+        return false;
+    }
+    // An unknown word ends the clause, or only insults follow it: "Stop
+    // weirdo", "STOP scumbags you idiots"; not "Stop payment on check
+    // 1042", "stop shipment please", "Stop order 5512".
+    if matches!(x.k, K::Other | K::Known) && (thing(x.text) || !insults_only(t, j + 1)) {
         return false;
     }
     if j == from && x.k == K::Other && x.text.len() > 4 && x.text.ends_with("ing") {
@@ -1490,48 +1650,115 @@ fn loose(t: &[Tok<'_>], from: usize) -> bool {
 
 /// After a weak stop word in imperative position: insults ("cancel you
 /// idiots", "QUIT wtf", "END it dammit", "PARE seus chatos") make the order
-/// clear; "you" and an unknown word ("quit u bozos") make it firm. Anything
-/// else ("cancel my order", "quit smoking") is not abuse: `None`.
+/// clear; "you" and an unknown word ending the clause ("quit u weirdos")
+/// make it firm. Anything else ("cancel my order", "quit smoking", "cancel
+/// you guys appointment 3pm") is not abuse: `None`. Friendly words ("Cancel
+/// it man", "cancel it bro") are no abuse either: see [`mild`].
 fn abuse(t: &[Tok<'_>], from: usize) -> Option<Strength> {
     let mut noise = false;
-    let mut vocative = false;
+    let mut addressed = false;
     for (j, x) in t.iter().enumerate().skip(from) {
         match x.k {
-            K::Noise => noise = true,
+            K::Noise => noise |= !mild(x.text),
             k if bare_ok(k) => {}
             K::Other | K::Known
                 if j > from
-                    && matches!(
-                        text(t, j - 1),
-                        "you"
-                            | "u"
-                            | "ya"
-                            | "yall"
-                            | "ye"
-                            | "guys"
-                            | "ustedes"
-                            | "vous"
-                            | "ihr"
-                            | "seus"
-                            | "suas"
-                            | "voces"
-                            | "vcs"
-                            | "tu"
-                            | "du"
-                    ) =>
+                    && vocative(text(t, j - 1))
+                    && !thing(x.text)
+                    && insults_only(t, j + 1) =>
             {
-                vocative = true;
+                addressed = true;
             }
             _ => return None,
         }
     }
     if noise {
         Some(Strength::Revoke)
-    } else if vocative {
+    } else if addressed {
         Some(Strength::Firm)
     } else {
         None
     }
+}
+
+/// Things a stop word may be about that are not the messages: "Stop
+/// autopay", "Please stop delivery", "Revoke access", "Arrêt prélèvement",
+/// "Baja tarjeta", "Stopp Lastschrift". After a stop word they make it
+/// doubtful, never clear. (Looked up only there, not in [`lex`], so they
+/// cost nothing on the fast path.)
+fn thing(w: &str) -> bool {
+    matches!(
+        w,
+        "abbuchung"
+            | "access"
+            | "account"
+            | "alarm"
+            | "appointment"
+            | "autopay"
+            | "autorenew"
+            | "autorenewal"
+            | "bestellung"
+            | "billing"
+            | "booking"
+            | "buchung"
+            | "card"
+            | "cargo"
+            | "cargos"
+            | "cartao"
+            | "carte"
+            | "charge"
+            | "charges"
+            | "check"
+            | "cheque"
+            | "cita"
+            | "cobranca"
+            | "commande"
+            | "dauerauftrag"
+            | "debit"
+            | "debito"
+            | "deliveries"
+            | "delivery"
+            | "domiciliacion"
+            | "encomenda"
+            | "entrega"
+            | "lastschrift"
+            | "lieferung"
+            | "livraison"
+            | "membership"
+            | "order"
+            | "orders"
+            | "pagamento"
+            | "pago"
+            | "pagos"
+            | "paiement"
+            | "payment"
+            | "payments"
+            | "pedido"
+            | "pedidos"
+            | "prelevement"
+            | "prelevements"
+            | "prescription"
+            | "refill"
+            | "renewal"
+            | "renovacao"
+            | "renovacion"
+            | "reserva"
+            | "reservation"
+            | "service"
+            | "servicio"
+            | "servico"
+            | "shipment"
+            | "shipments"
+            | "shipping"
+            | "tarjeta"
+            | "termin"
+            | "transaction"
+            | "transfer"
+            | "trial"
+            | "virement"
+            | "zahlung"
+            | "zahlungen"
+    )
 }
 
 /// A messaging object after `from`, skipping filler: `Some(qualified)`.
@@ -2011,7 +2238,8 @@ enum K {
     /// Frequency: many, much, less, fewer, menos, moins, weniger.
     Many,
     Pause,
-    /// "bother", "molesten", "incomodar", "déranger", "nerven".
+    /// "bother", "harassing", "bugging", "molesten", "incomodar", "déranger",
+    /// "harceler", "belästigen", "nerven".
     Bother,
     Keep,
     /// Insults, profanity and vocatives ("idiot", "wtf", "fucking", "dude",
@@ -2146,6 +2374,9 @@ fn lex(t: &[u8]) -> W {
             b"at" => w(K::Sense, ALL),
             b"auf" => w(K::Auf, DE),
             b"abrutis" | b"abzocker" | b"ahole" | b"arnaqueur" | b"arnaqueurs" | b"arschloch" | b"arschlocher" | b"ass" | b"asshole" | b"assholes" => w(K::Noise, ALL),
+            b"annoy" | b"annoying" => w(K::Bother, EN),
+            b"acosando" | b"acosar" | b"acosarme" => w(K::Bother, ES),
+            b"assediar" => w(K::Bother, PT),
             _ => UNKNOWN,
         },
         b'b' => match t {
@@ -2159,9 +2390,10 @@ fn lex(t: &[u8]) -> W {
             b"benachrichtigungen" => w(K::Msg, ALL),
             b"borra" | b"borrar" | b"borren" => w(K::Take, ES),
             b"borrame" | b"borrenme" => w(K::TakeMe, ES),
-            b"bother" | b"bothering" => w(K::Bother, EN),
+            b"bother" | b"bothering" | b"bugging" => w(K::Bother, EN),
             b"bus" => w(K::Det, ALL),
             b"babaca" | b"babacas" | b"bande" | b"bastard" | b"bastards" | b"betrueger" | b"betruger" | b"bitch" | b"bitches" | b"bloody" | b"bordel" | b"bozo" | b"bozos" | b"bro" | b"bruh" | b"bs" | b"bullshit" => w(K::Noise, ALL),
+            b"belaestigen" | b"belaestigt" | b"belastigen" | b"belastigt" => w(K::Bother, DE),
             _ => UNKNOWN,
         },
         b'c' => match t {
@@ -2233,6 +2465,7 @@ fn lex(t: &[u8]) -> W {
             b"eso" | b"essas" | b"esses" | b"estas" | b"esto" | b"estos" => w(K::Demo, ALL),
             b"excluam" | b"exclui" | b"excluir" => w(K::Take, PT),
             b"effing" | b"enfoire" | b"enfoires" | b"estafadores" | b"estupida" | b"estupidas" | b"estupido" | b"estupidos" => w(K::Noise, ALL),
+            b"embete" | b"embeter" | b"embetez" | b"emmerder" | b"emmerdez" => w(K::Bother, FR),
             _ => UNKNOWN,
         },
         b'f' => match t {
@@ -2244,6 +2477,7 @@ fn lex(t: &[u8]) -> W {
             b"first" | b"full" => w(K::Det, ALL),
             b"frequently" | b"friday" | b"fruh" => w(K::Qual, ALL),
             b"fck" | b"fckin" | b"fcking" | b"ffs" | b"fkin" | b"fking" | b"fkn" | b"freakin" | b"freaking" | b"frickin" | b"friggin" | b"fu" | b"fuck" | b"fucken" | b"fucker" | b"fuckers" | b"fuckin" | b"fucking" | b"fucks" => w(K::Noise, ALL),
+            b"fastidiar" | b"fastidiarme" => w(K::Bother, ES),
             _ => UNKNOWN,
         },
         b'g' => match t {
@@ -2259,12 +2493,13 @@ fn lex(t: &[u8]) -> W {
         },
         b'h' => match t {
             b"hab" | b"habe" | b"had" | b"hallo" | b"has" | b"have" | b"hello" | b"help" | b"hereby" | b"hey" | b"hi" | b"hilfe" | b"hola" => w(K::Filler, ALL),
-            b"harass" | b"harassing" => w(K::Bother, EN),
+            b"harasing" | b"harass" | b"harassing" | b"harrass" | b"harrassing" | b"hassling" => w(K::Bother, EN),
             b"her" | b"his" => w(K::Det, ALL),
             b"hoer" | b"hoere" | b"hoeren" | b"hoert" | b"hor" | b"hore" | b"horen" | b"hort" => w(K::Hear, DE),
             b"hour" | b"hours" => w(K::Qual, ALL),
             b"how" => w(K::Wh, ALL),
             b"heck" | b"hell" => w(K::Noise, ALL),
+            b"harcele" | b"harceler" | b"harcelez" => w(K::Bother, FR),
             _ => UNKNOWN,
         },
         b'i' => match t {
@@ -2336,7 +2571,7 @@ fn lex(t: &[u8]) -> W {
             b"messaging" => w(K::Send, EN),
             b"mochte" | b"moechte" => w(K::Want, DE),
             b"moins" => w(K::Many, FR),
-            b"molestando" | b"molestar" | b"molestarme" | b"moleste" | b"molesten" | b"molestes" => w(K::Bother, ES),
+            b"molestando" | b"molestar" | b"molestarme" | b"molestarnos" | b"moleste" | b"molesten" | b"molestes" => w(K::Bother, ES),
             b"more" => w(K::More, EN),
             b"muita" | b"muitas" | b"muitos" => w(K::Many, PT),
             b"mute" => w(K::Pause, EN),
@@ -2361,6 +2596,7 @@ fn lex(t: &[u8]) -> W {
             b"non" => w(K::No, FR),
             b"number" | b"numero" | b"nummer" => w(K::Number, ALL),
             b"nervensage" | b"nervensagen" | b"nul" | b"nuls" => w(K::Noise, ALL),
+            b"nagging" => w(K::Bother, EN),
             _ => UNKNOWN,
         },
         b'o' => match t {
@@ -2395,6 +2631,7 @@ fn lex(t: &[u8]) -> W {
             b"porque" | b"pourquoi" => w(K::Wh, ALL),
             b"promo" | b"promocao" | b"promocion" | b"promociones" | b"promocoes" | b"promos" | b"promotion" | b"promotional" | b"promotions" | b"propaganda" | b"propagandas" | b"pub" | b"publicidad" | b"publicidade" | b"publicite" | b"publicites" | b"pubs" => w(K::Msg, ALL),
             b"palhacos" | b"pathetic" | b"pendeja" | b"pendejas" | b"pendejo" | b"pendejos" | b"penner" | b"pinche" | b"pinches" | b"porra" | b"prick" | b"pricks" | b"puta" | b"putain" | b"putas" | b"puto" | b"putos" => w(K::Noise, ALL),
+            b"perturbar" | b"perturbem" => w(K::Bother, PT),
             _ => UNKNOWN,
         },
         b'q' => match t {
@@ -2449,6 +2686,8 @@ fn lex(t: &[u8]) -> W {
             b"salaud" | b"salauds" | b"scheiss" | b"scheisse" | b"shit" | b"shitty" | b"spinner" | b"stfu" | b"stupid" | b"suck" | b"sucks" => w(K::Noise, ALL),
             b"scam" | b"scammer" | b"scammers" | b"scammy" | b"scams" => w(K::Spam, EN),
             b"schild" => w(K::Sense, ALL),
+            b"stalking" => w(K::Bother, EN),
+            b"stoeren" | b"storen" => w(K::Bother, DE),
             _ => UNKNOWN,
         },
         b't' => match t {
@@ -2778,6 +3017,65 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn service_requests_ask_and_bother_orders_are_clear() {
+        // A strong word before a service request, or a weak word with a
+        // friendly word: ask, never a silent opt-out.
+        for m in [
+            "Stop payment on check 1042",
+            "Please stop delivery",
+            "Stop autopay",
+            "Stop auto renewal",
+            "Stop order 5512",
+            "Revoke access for Bob",
+            "Stop 14 has no shelter",
+            "Hi, stop shipment please",
+            "Stop delivery man",
+            "Cancel it man",
+            "cancel it bro",
+            "Arrêt prélèvement",
+            "STOP scumbags?",
+            "Stop weirdo?",
+            "Stop bothering my wife",
+            "Tell him to stop harassing me",
+            "deja de molestar",
+        ] {
+            assert!(matches!(c(m), Intent::Clarify(_)), "{m}: {:?}", c(m));
+        }
+        for m in [
+            "cancel order 5512",
+            "Stop payment on that check?",
+            "cancel you guys appointment 3pm",
+        ] {
+            assert_eq!(c(m), Intent::None, "{m}");
+        }
+        // An order to stop bothering the reader is clear.
+        for m in [
+            "STOP HARASSING ME",
+            "Stop pestering me",
+            "Stop bugging me",
+            "STOP ANNOYING ME",
+            "stop spamming me",
+            "quit bothering me",
+            "Why won't you stop harassing me?",
+            "deja de molestarme",
+            "Dejen de molestarnos",
+            "arrête de me harceler",
+            "Arrêtez de m'embêter",
+            "pare de me incomodar",
+            "Para de me incomodar",
+            "hör auf mich zu belästigen",
+            "Hören Sie auf mich zu nerven",
+            "Stop weirdo",
+            "STOP scumbags you idiots",
+        ] {
+            assert!(matches!(c(m), Intent::OptOut(_)), "{m}: {:?}", c(m));
+        }
+        // ... unless restricted: ask.
+        assert_eq!(c("stop bugging me at night"), Intent::Clarify(Lang::En));
+        assert_eq!(c("No me molesten más"), Intent::Clarify(Lang::Es));
+    }
+
+    #[test]
     fn glued_orders() {
         for m in [
             "STOPIT",
@@ -2830,7 +3128,7 @@ pub(crate) mod tests {
 
     #[test]
     fn never_panics() {
-        const PIECES: [&str; 48] = [
+        const PIECES: [&str; 52] = [
             "stop",
             "STOP",
             "don't",
@@ -2879,8 +3177,12 @@ pub(crate) mod tests {
             "number",
             "9pm",
             "\u{10ffff}",
+            "arrête de me harceler",
+            "belästigen",
+            "prélèvement",
+            "bro",
         ];
-        const ASCII: [&str; 27] = [
+        const ASCII: [&str; 38] = [
             "stop",
             "STOP",
             "don't",
@@ -2908,6 +3210,17 @@ pub(crate) mod tests {
             "idiot",
             "wtf",
             "stopit",
+            "harassing",
+            "bugging",
+            "payment",
+            "man",
+            "weirdo",
+            "1042",
+            "de",
+            "para",
+            "molestarme",
+            "zu",
+            "mich",
         ];
         let langs: [&[Lang]; 4] = [&[], &[Lang::En], &[Lang::De, Lang::Fr], &ALL_LANGS];
         let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);

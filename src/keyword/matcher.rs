@@ -4,6 +4,11 @@
 
 use std::collections::HashMap;
 
+/// The keyword table: fixed keys, looked up by message text (foldhash: a
+/// fraction of SipHash's cost on short strings; nothing a sender writes is
+/// ever inserted).
+pub(crate) type Words = HashMap<String, KeywordHit, foldhash::fast::RandomState>;
+
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
@@ -31,7 +36,7 @@ use crate::model::ListId;
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct KeywordMatcher {
-    words: HashMap<String, KeywordHit>,
+    words: Words,
     matching: KeywordMatch,
     langs: Vec<Lang>,
     longest_words: usize,
@@ -40,7 +45,7 @@ pub struct KeywordMatcher {
 
 impl KeywordMatcher {
     pub(crate) fn new(
-        words: HashMap<String, KeywordHit>,
+        words: Words,
         matching: KeywordMatch,
         languages: &[Language],
     ) -> KeywordMatcher {
@@ -211,15 +216,51 @@ pub(crate) fn canonical(text: &str) -> String {
 }
 
 pub(crate) fn canonical_bounded(text: &str, bound: Bound) -> Option<String> {
-    let mut out = String::with_capacity(text.len().min(64));
+    // ASCII needs no Unicode decomposition; most messages are ASCII.
+    if text.is_ascii() {
+        canonical_ascii(text.as_bytes(), bound)
+    } else {
+        canonical_chars(text.nfkd().filter(|c| !is_combining_mark(*c)), bound)
+    }
+}
+
+/// [`canonical_bounded`] for ASCII text, byte by byte.
+fn canonical_ascii(text: &[u8], bound: Bound) -> Option<String> {
+    let mut out: Vec<u8> = Vec::with_capacity(text.len().min(64));
     let mut words = 0usize;
     let mut pending_space = false;
-    // ASCII needs no Unicode decomposition; most messages are ASCII.
-    let chars: Box<dyn Iterator<Item = char>> = if text.is_ascii() {
-        Box::new(text.chars())
-    } else {
-        Box::new(text.nfkd().filter(|c| !is_combining_mark(*c)))
-    };
+    for &b in text {
+        if b.is_ascii_alphanumeric() {
+            if pending_space && !out.is_empty() {
+                if let Bound::Leading(max) = bound
+                    && words >= max
+                {
+                    out.push(b' ');
+                    break;
+                }
+                out.push(b' ');
+            }
+            if pending_space || out.is_empty() {
+                words += 1;
+            }
+            pending_space = false;
+            out.push(b.to_ascii_lowercase());
+            if let Bound::Whole(max) = bound
+                && out.len() > max
+            {
+                return None;
+            }
+        } else {
+            pending_space = true;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+fn canonical_chars(chars: impl Iterator<Item = char>, bound: Bound) -> Option<String> {
+    let mut out = String::with_capacity(64);
+    let mut words = 0usize;
+    let mut pending_space = false;
     for c in chars {
         if c.is_alphanumeric() {
             if pending_space && !out.is_empty() {
@@ -237,7 +278,11 @@ pub(crate) fn canonical_bounded(text: &str, bound: Bound) -> Option<String> {
                 words += 1;
             }
             pending_space = false;
-            out.extend(c.to_lowercase());
+            if c.is_ascii() {
+                out.push(c.to_ascii_lowercase());
+            } else {
+                out.extend(c.to_lowercase());
+            }
             if let Bound::Whole(max) = bound
                 && out.len() > max
             {

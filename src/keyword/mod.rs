@@ -33,8 +33,6 @@
 //! <https://www.twilio.com/help/faq/sms/does-twilio-support-stop-block-and-cancel-aka-sms-filtering>),
 //! which is below what the rule asks for.
 
-use std::collections::HashMap;
-
 use crate::error::{Error, ErrorKind, ListField};
 use crate::model::{ListId, MAX_MESSAGE_CHARS};
 use crate::persist::codec::{Reader, Writer};
@@ -606,7 +604,7 @@ impl Keywords {
         matching: KeywordMatch,
         extra_opt_in: &[&str],
     ) -> KeywordMatcher {
-        let mut words: HashMap<String, KeywordHit> = HashMap::new();
+        let mut words = matcher::Words::default();
         let removed = |k: &str| self.removed.iter().any(|r| r == k);
         let mut add = |word: &str, kind: KeywordKind, language: Option<Language>, force: bool| {
             let key = canonical(word);

@@ -51,10 +51,8 @@ impl Migration {
                 .iter()
                 .map(|(path, g, _)| Retired {
                     path: path.clone(),
-                    // Version 1 could keep writing an older generation's
-                    // journal after a checkpoint whose directory sync
-                    // failed; whether such a file holds changes the
-                    // snapshot lacks cannot be told, so it is kept.
+                    // An older generation's journal, checked above to be
+                    // covered by the snapshot, is kept all the same.
                     keep: g.is_some_and(|g| g < generation),
                 })
                 .collect()
@@ -97,25 +95,55 @@ impl Migration {
             }
             .into());
         }
-        for (_, g, records) in &self.files {
-            if *g != Some(generation) {
-                continue;
-            }
-            for record in records {
-                if let Some(op) = resolve(state, record)? {
-                    // A change that failed when it was made fails again,
-                    // changing nothing.
-                    if state.validate(&op, super::Rules::Replay).is_ok() {
-                        let seq = state.seq;
-                        state.apply(&op, seq);
-                    }
+        // An older generation's journal is normally covered by the
+        // snapshot (a crash between writing the snapshot and removing the
+        // journal leaves it behind). Version 1 could also go on writing it
+        // after a checkpoint whose directory sync failed: then it holds
+        // changes the snapshot lacks. Replaying it onto the snapshot tells
+        // the two apart — opt-outs, opt-ins and blocks set membership, so
+        // a covered journal changes nothing — and one that changes
+        // something is an error, with nothing deleted.
+        for (path, g, records) in &self.files {
+            if g.is_some_and(|g| g < generation) {
+                let mut probe = state.clone();
+                replay_records(&mut probe, records)?;
+                if probe.lists != state.lists || probe.blocked != state.blocked {
+                    return Err(Error::corrupt(
+                        WHAT,
+                        0,
+                        format!(
+                            "{} (version-1 generation {}) holds changes the snapshot (generation {generation}) lacks; nothing was changed",
+                            path.display(),
+                            g.unwrap_or(0)
+                        ),
+                    ));
                 }
+            }
+        }
+        for (_, g, records) in &self.files {
+            if *g == Some(generation) {
+                replay_records(state, records)?;
             }
         }
         state.migrated_from = Some(generation);
         state.v1_generation = None;
         Ok(Some(retire(generation)))
     }
+}
+
+/// Replays version-1 records onto `state` as that release did.
+fn replay_records(state: &mut State, records: &[Vec<u8>]) -> Result<(), Error> {
+    for record in records {
+        if let Some(op) = resolve(state, record)? {
+            // A change that failed when it was made fails again, changing
+            // nothing.
+            if state.validate(&op, super::Rules::Replay).is_ok() {
+                let seq = state.seq;
+                state.apply(&op, seq);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A version-1 journal file once migrated.
@@ -494,29 +522,49 @@ mod tests {
         assert!(!store.contains(ListId::SYSTEM, &ch, &n.address("amy@example.com").unwrap()));
     }
 
-    /// A version-1 journal of an older generation than the snapshot may
-    /// hold changes the snapshot lacks (version 1 could keep writing it
-    /// after a checkpoint whose directory sync failed): the migration
-    /// keeps it, renamed, instead of deleting it.
+    /// A version-1 journal of an older generation than the snapshot is
+    /// normally covered by it (left behind by a crash): it is kept,
+    /// renamed. One that holds changes the snapshot lacks (version 1 could
+    /// keep writing it after a checkpoint whose directory sync failed) is
+    /// an error, and nothing is changed.
     #[test]
-    fn older_version_1_journals_are_kept() {
+    fn older_version_1_journals_are_checked_and_kept() {
         let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/v1-store");
-        let dir = tempfile::tempdir().unwrap();
-        for entry in std::fs::read_dir(&fixture).unwrap() {
-            let entry = entry.unwrap();
-            std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
-        }
-        let mut file = Vec::new();
-        file.extend_from_slice(b"OPTOUTJL");
-        file.extend_from_slice(&1u32.to_le_bytes());
-        file.extend_from_slice(&0u64.to_le_bytes());
-        let mut w = Writer::default();
-        w.u8(0);
-        w.len(1);
-        w.u8(1);
-        w.str("old@example.com");
-        edit(&mut w, None);
-        record(&mut file, &w.buf);
+        let old_journal = |tag: u8, address: &str| {
+            let mut file = Vec::new();
+            file.extend_from_slice(b"OPTOUTJL");
+            file.extend_from_slice(&1u32.to_le_bytes());
+            file.extend_from_slice(&0u64.to_le_bytes());
+            let mut w = Writer::default();
+            w.u8(tag);
+            w.len(1);
+            w.u8(1);
+            w.str(address);
+            edit(&mut w, None);
+            record(&mut file, &w.buf);
+            file
+        };
+        let copy = || {
+            let dir = tempfile::tempdir().unwrap();
+            for entry in std::fs::read_dir(&fixture).unwrap() {
+                let entry = entry.unwrap();
+                std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+            }
+            dir
+        };
+        let names = |dir: &std::path::Path| {
+            let mut names: Vec<String> = std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n != "LOCK")
+                .collect();
+            names.sort();
+            names
+        };
+
+        // Covered: an opt-in of someone never opted out changes nothing.
+        let dir = copy();
+        let file = old_journal(1, "nobody@example.com");
         let old = dir.path().join("journal-0000000000000000.log");
         std::fs::write(&old, &file).unwrap();
         let store = Store::open(dir.path()).unwrap();
@@ -528,7 +576,18 @@ mod tests {
             .join("journal-0000000000000000.log.v1-superseded");
         assert_eq!(std::fs::read(kept).unwrap(), file);
         assert!(!dir.path().join("journal-0000000000000001.log").exists());
-        // It is left alone from then on.
         assert!(!Store::open(dir.path()).unwrap().recovery().migrated);
+
+        // Not covered: an opt-out the snapshot lacks.
+        let dir = copy();
+        std::fs::write(
+            dir.path().join("journal-0000000000000000.log"),
+            old_journal(0, "old@example.com"),
+        )
+        .unwrap();
+        let before = names(dir.path());
+        let err = Store::open(dir.path()).unwrap_err();
+        assert!(err.to_string().contains("lacks"), "{err}");
+        assert_eq!(names(dir.path()), before, "nothing changed");
     }
 }

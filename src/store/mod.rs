@@ -48,7 +48,7 @@ pub use history::{Change, Event};
 pub use list::{List, ListSettings};
 pub use write::{Bulk, Edit};
 
-pub(crate) use op::{ChangeOp, Op, Who};
+pub(crate) use op::{ChangeOp, Op, Who, is_canonical_shape};
 pub(crate) use state::{Applied, Entries, Rules, State};
 
 /// How a store reads addresses: whether email provider aliases fold into
