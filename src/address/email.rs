@@ -63,7 +63,23 @@ impl Email {
     /// # }
     /// ```
     pub fn as_str(&self) -> &str {
-        self.0.split_once('\0').map_or(&self.0, |(shown, _)| shown)
+        match self.nul() {
+            Some(i) => self.0.get(..i).unwrap_or(&self.0),
+            None => &self.0,
+        }
+    }
+
+    /// Where the NUL between the folded and the original address is, if
+    /// folding changed it (a short loop: cheaper than a search call on
+    /// addresses this short).
+    #[inline]
+    fn nul(&self) -> Option<usize> {
+        self.0.bytes().position(|b| b == 0)
+    }
+
+    /// The stored text, NUL and original included.
+    pub(super) fn raw(&self) -> &str {
+        &self.0
     }
 
     /// Returns the canonical address before alias folding: the same as
@@ -80,9 +96,10 @@ impl Email {
     /// # }
     /// ```
     pub fn unfolded(&self) -> &str {
-        self.0
-            .split_once('\0')
-            .map_or(&self.0, |(_, original)| original)
+        match self.nul() {
+            Some(i) => self.0.get(i + 1..).unwrap_or(&self.0),
+            None => &self.0,
+        }
     }
 
     /// The address under an alias policy: what a store with that policy
@@ -90,7 +107,7 @@ impl Email {
     pub(crate) fn key(&self, aliases: EmailAliases) -> std::borrow::Cow<'_, str> {
         match aliases {
             EmailAliases::Keep => self.unfolded().into(),
-            EmailAliases::Fold if self.0.contains('\0') => self.as_str().into(),
+            EmailAliases::Fold if self.nul().is_some() => self.as_str().into(),
             EmailAliases::Fold => match fold_checked(self.as_str()) {
                 Some(folded) => folded.into(),
                 None => self.as_str().into(),

@@ -13,8 +13,34 @@ use crate::error::{Error, ErrorKind};
 
 #[derive(Clone, Debug, Default)]
 pub(crate) struct EmailTable {
-    emails: IndexSet<Email, foldhash::fast::RandomState>,
+    emails: IndexSet<Key, foldhash::fast::RandomState>,
     aliases: EmailAliases,
+}
+
+/// A table entry: an address in key form, which never holds the NUL of a
+/// folded address, so it hashes and compares as its whole text without
+/// looking for one.
+#[derive(Clone, Debug)]
+struct Key(Email);
+
+impl std::hash::Hash for Key {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.raw().hash(state);
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Key) -> bool {
+        self.0.raw() == other.0.raw()
+    }
+}
+
+impl Eq for Key {}
+
+impl std::borrow::Borrow<str> for Key {
+    fn borrow(&self) -> &str {
+        self.0.raw()
+    }
 }
 
 impl EmailTable {
@@ -25,12 +51,14 @@ impl EmailTable {
         }
     }
 
-    /// A table from an already deduplicated set of keys, in index order.
-    pub(crate) fn from_set(
-        emails: IndexSet<Email, foldhash::fast::RandomState>,
-        aliases: EmailAliases,
-    ) -> EmailTable {
-        EmailTable { emails, aliases }
+    /// A table of addresses in key form (checked to hold no NUL), in
+    /// index order; `None` if one appears twice.
+    pub(crate) fn from_keys(keys: Vec<Email>, aliases: EmailAliases) -> Option<EmailTable> {
+        let n = keys.len();
+        let mut emails =
+            IndexSet::with_capacity_and_hasher(n, foldhash::fast::RandomState::default());
+        emails.extend(keys.into_iter().map(Key));
+        (emails.len() == n).then_some(EmailTable { emails, aliases })
     }
 
     pub(crate) fn aliases(&self) -> EmailAliases {
@@ -44,7 +72,7 @@ impl EmailTable {
             return Ok(index_to_id(index));
         }
         let index = u32::try_from(self.emails.len()).map_err(|_| ErrorKind::EmailTableFull)?;
-        self.emails.insert(Email::from_canonical(&key));
+        self.emails.insert(Key(Email::from_canonical(&key)));
         Ok(AddressId::from_email_index(index))
     }
 
@@ -61,7 +89,7 @@ impl EmailTable {
     /// The address behind an email id.
     pub(crate) fn email(&self, id: AddressId) -> Option<&Email> {
         let index = usize::try_from(id.email_index()?).ok()?;
-        self.emails.get_index(index)
+        self.emails.get_index(index).map(|k| &k.0)
     }
 
     /// Whether this table could have given out `id`: every phone id, and
@@ -81,7 +109,7 @@ impl EmailTable {
     }
 
     pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = &Email> + '_ {
-        self.emails.iter()
+        self.emails.iter().map(|k| &k.0)
     }
 }
 
@@ -93,7 +121,7 @@ impl PartialEq for EmailTable {
                 .emails
                 .iter()
                 .zip(other.emails.iter())
-                .all(|(a, b)| a.as_str() == b.as_str())
+                .all(|(a, b)| a == b)
     }
 }
 

@@ -72,7 +72,10 @@ pub(crate) struct ChangeOp {
 
 impl Op {
     pub(crate) fn encode(&self) -> Result<Vec<u8>, Error> {
-        let mut w = Writer::default();
+        // Room for a single change without growing.
+        let mut w = Writer {
+            buf: Vec::with_capacity(128),
+        };
         self.encode_into(&mut w)?;
         Ok(w.buf)
     }
@@ -274,7 +277,14 @@ pub(crate) fn decode_email(r: &mut Reader<'_>) -> Result<Email, Error> {
 }
 
 pub(crate) fn is_canonical_shape(text: &str) -> bool {
-    !text.is_empty() && text.len() <= 320 && text.contains('@') && !text.contains('\0')
+    // One pass over the bytes: this runs for every address a snapshot
+    // holds.
+    let (mut at, mut nul) = (false, false);
+    for b in text.bytes() {
+        at |= b == b'@';
+        nul |= b == 0;
+    }
+    !text.is_empty() && text.len() <= 320 && at && !nul
 }
 
 fn encode_who(w: &mut Writer, who: &Who) -> Result<(), Error> {

@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use indexmap::IndexSet;
 use roaring::RoaringTreemap;
 
 use crate::address::{AddressId, Email, EmailAliases, EmailTable};
@@ -339,13 +338,8 @@ fn decode_common<'a>(
                 list.push(Email::from_canonical(text));
             }
             end(&r)?;
-            let mut emails =
-                IndexSet::with_capacity_and_hasher(n, foldhash::fast::RandomState::default());
-            emails.extend(list);
-            if emails.len() != n {
-                return Err(r.corrupt("an email address appears twice"));
-            }
-            Ok(EmailTable::from_set(emails, aliases))
+            EmailTable::from_keys(list, aliases)
+                .ok_or_else(|| r.corrupt("an email address appears twice"))
         },
         || -> Result<State, Error> {
             let valid_ids = |t: &RoaringTreemap| ids_in_range(t, email_count);

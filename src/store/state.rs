@@ -556,33 +556,49 @@ impl State {
                         continue;
                     };
                     let target = slot.entries.scope_mut(&c.scope);
-                    let changed = if adds {
-                        let changed = &ids - &*target;
-                        crate::bitmap::union_into(target, &changed);
-                        changed
-                    } else {
-                        let changed = crate::bitmap::intersection(&ids, target);
-                        *target -= &changed;
-                        changed
-                    };
+                    let changed = change_set(target, &ids, single, adds);
                     slot.entries.prune(&c.scope);
                     record(self, Some(list), changed);
                 }
             }
             _ => {
-                let changed = if adds {
-                    let changed = &ids - &self.blocked;
-                    crate::bitmap::union_into(&mut self.blocked, &changed);
-                    changed
-                } else {
-                    let changed = crate::bitmap::intersection(&ids, &self.blocked);
-                    self.blocked -= &changed;
-                    changed
-                };
+                let changed = change_set(&mut self.blocked, &ids, single, adds);
                 record(self, None, changed);
             }
         }
         applied
+    }
+}
+
+/// Adds `ids` to `target` (or removes them) and returns those that
+/// changed; one id (most changes) by a single insert or remove.
+fn change_set(
+    target: &mut RoaringTreemap,
+    ids: &RoaringTreemap,
+    single: Option<AddressId>,
+    adds: bool,
+) -> RoaringTreemap {
+    if let Some(id) = single {
+        let id = id.get();
+        let changed = if adds {
+            target.insert(id)
+        } else {
+            target.remove(id)
+        };
+        let mut out = RoaringTreemap::new();
+        if changed {
+            out.insert(id);
+        }
+        return out;
+    }
+    if adds {
+        let changed = ids - &*target;
+        crate::bitmap::union_into(target, &changed);
+        changed
+    } else {
+        let changed = crate::bitmap::intersection(ids, target);
+        *target -= &changed;
+        changed
     }
 }
 
