@@ -277,14 +277,7 @@ pub(crate) fn decode_email(r: &mut Reader<'_>) -> Result<Email, Error> {
 }
 
 pub(crate) fn is_canonical_shape(text: &str) -> bool {
-    // One pass over the bytes: this runs for every address a snapshot
-    // holds.
-    let (mut at, mut nul) = (false, false);
-    for b in text.bytes() {
-        at |= b == b'@';
-        nul |= b == 0;
-    }
-    !text.is_empty() && text.len() <= 320 && at && !nul
+    !text.is_empty() && text.len() <= 320 && text.contains('@') && !text.contains('\0')
 }
 
 fn encode_who(w: &mut Writer, who: &Who) -> Result<(), Error> {

@@ -17,7 +17,7 @@ use crate::persist::codec::{Reader, Writer};
 use super::Policy;
 use super::history::{Addresses, History, Record};
 use super::list::{ListSettings, SYSTEM_LIST_NAME};
-use super::op::{decode_source, is_canonical_shape};
+use super::op::decode_source;
 use super::state::{Entries, ListSlot, State, ids_in_range};
 
 const VERSION: u32 = 2;
@@ -323,7 +323,10 @@ fn decode_common<'a>(
     // The email table and everything else are decoded in parallel: the
     // other sections need only the number of emails, read up front.
     let email_count = section(emails_at).u64()?;
-    let (emails, rest) = rayon::join(
+    // Three parts at once: the email table (the longest), the other
+    // sections, and the check that no stored email holds a NUL (which
+    // would read as a folded address), off the email table's path.
+    let (emails, (rest, no_nul)) = rayon::join(
         || -> Result<EmailTable, Error> {
             let mut r = section(emails_at);
             let n = r.len(9)?;
@@ -332,7 +335,7 @@ fn decode_common<'a>(
             let mut list = Vec::with_capacity(n);
             for _ in 0..n {
                 let text = r.str()?;
-                if !is_canonical_shape(text) {
+                if text.is_empty() || text.len() > 320 || !text.contains('@') {
                     return Err(r.corrupt(format!("{text:?} is not a canonical email address")));
                 }
                 list.push(Email::from_canonical(text));
@@ -341,84 +344,103 @@ fn decode_common<'a>(
             EmailTable::from_keys(list, aliases)
                 .ok_or_else(|| r.corrupt("an email address appears twice"))
         },
-        || -> Result<State, Error> {
-            let valid_ids = |t: &RoaringTreemap| ids_in_range(t, email_count);
-            let mut state = State::new(Policy::default());
+        || {
+            rayon::join(
+                || -> Result<State, Error> {
+                    let valid_ids = |t: &RoaringTreemap| ids_in_range(t, email_count);
+                    let mut state = State::new(Policy::default());
 
-            let mut r = section(lists_at);
-            let n = r.len(20)?;
-            if n == 0 {
-                return Err(r.corrupt("no system list"));
-            }
-            let mut lists = Vec::with_capacity(n);
-            for i in 0..n {
-                let deleted = r.bool()?;
-                let settings = ListSettings::decode(&mut r)?;
-                let entries = decode_entries(&mut r, channels)?;
-                if !entries.applying_to(None).all(valid_ids) {
-                    return Err(r.corrupt(format!("list {i} holds ids out of range")));
-                }
-                if deleted && !entries.is_empty() {
-                    return Err(r.corrupt(format!("deleted list {i} still has entries")));
-                }
-                if i == 0 && (deleted || settings.name() != SYSTEM_LIST_NAME) {
-                    return Err(r.corrupt("the system list is missing or renamed"));
-                }
-                lists.push(ListSlot {
-                    settings,
-                    entries,
-                    deleted,
-                });
-            }
-            end(&r)?;
-            state.lists = lists;
+                    let mut r = section(lists_at);
+                    let n = r.len(20)?;
+                    if n == 0 {
+                        return Err(r.corrupt("no system list"));
+                    }
+                    let mut lists = Vec::with_capacity(n);
+                    for i in 0..n {
+                        let deleted = r.bool()?;
+                        let settings = ListSettings::decode(&mut r)?;
+                        let entries = decode_entries(&mut r, channels)?;
+                        if !entries.applying_to(None).all(valid_ids) {
+                            return Err(r.corrupt(format!("list {i} holds ids out of range")));
+                        }
+                        if deleted && !entries.is_empty() {
+                            return Err(r.corrupt(format!("deleted list {i} still has entries")));
+                        }
+                        if i == 0 && (deleted || settings.name() != SYSTEM_LIST_NAME) {
+                            return Err(r.corrupt("the system list is missing or renamed"));
+                        }
+                        lists.push(ListSlot {
+                            settings,
+                            entries,
+                            deleted,
+                        });
+                    }
+                    end(&r)?;
+                    state.lists = lists;
 
-            let mut r = section(blocked_at);
-            state.blocked = r.treemap()?;
-            if !valid_ids(&state.blocked) {
-                return Err(r.corrupt("blocked set holds ids out of range"));
-            }
-            end(&r)?;
+                    let mut r = section(blocked_at);
+                    state.blocked = r.treemap()?;
+                    if !valid_ids(&state.blocked) {
+                        return Err(r.corrupt("blocked set holds ids out of range"));
+                    }
+                    end(&r)?;
 
-            if let Some(pending_at) = pending_at {
-                let mut r = section(pending_at);
-                state.pending = decode_entries(&mut r, channels)?;
-                if !state.pending.applying_to(None).all(valid_ids) {
-                    return Err(r.corrupt("pending clarifications hold ids out of range"));
-                }
-                end(&r)?;
-            }
+                    if let Some(pending_at) = pending_at {
+                        let mut r = section(pending_at);
+                        state.pending = decode_entries(&mut r, channels)?;
+                        if !state.pending.applying_to(None).all(valid_ids) {
+                            return Err(r.corrupt("pending clarifications hold ids out of range"));
+                        }
+                        end(&r)?;
+                    }
 
-            let mut r = section(keywords_at);
-            state.keywords = Keywords::decode(&mut r, version)?;
-            let n = r.len(5)?;
-            for _ in 0..n {
-                let channel = channels.read(&mut r)?;
-                let keywords = Keywords::decode(&mut r, version)?;
-                if state.channel_keywords.insert(channel, keywords).is_some() {
-                    return Err(r.corrupt("repeated channel keywords"));
-                }
-            }
-            let n = r.len(4)?;
-            for _ in 0..n {
-                let channel = channels.read(&mut r)?;
-                if state
-                    .keyword_scopes
-                    .insert(channel, KeywordScope::Account)
-                    .is_some()
-                {
-                    return Err(r.corrupt("repeated keyword scope"));
-                }
-            }
-            end(&r)?;
+                    let mut r = section(keywords_at);
+                    state.keywords = Keywords::decode(&mut r, version)?;
+                    let n = r.len(5)?;
+                    for _ in 0..n {
+                        let channel = channels.read(&mut r)?;
+                        let keywords = Keywords::decode(&mut r, version)?;
+                        if state.channel_keywords.insert(channel, keywords).is_some() {
+                            return Err(r.corrupt("repeated channel keywords"));
+                        }
+                    }
+                    let n = r.len(4)?;
+                    for _ in 0..n {
+                        let channel = channels.read(&mut r)?;
+                        if state
+                            .keyword_scopes
+                            .insert(channel, KeywordScope::Account)
+                            .is_some()
+                        {
+                            return Err(r.corrupt("repeated keyword scope"));
+                        }
+                    }
+                    end(&r)?;
 
-            let mut r = section(history_at);
-            state.history = decode_history(&mut r, state.lists.len(), &valid_ids, channels)?;
-            end(&r)?;
-            Ok(state)
+                    let mut r = section(history_at);
+                    state.history =
+                        decode_history(&mut r, state.lists.len(), &valid_ids, channels)?;
+                    end(&r)?;
+                    Ok(state)
+                },
+                || -> Result<(), Error> {
+                    let mut r = section(emails_at);
+                    let n = r.len(9)?;
+                    for _ in 0..n {
+                        let text = r.str()?;
+                        if text.contains('\0') {
+                            return Err(
+                                r.corrupt(format!("{text:?} is not a canonical email address"))
+                            );
+                        }
+                    }
+                    Ok(())
+                },
+            )
         },
     );
     let emails = emails?;
+    no_nul?;
     let mut state = rest?;
     state.emails = Arc::new(emails);
     state
