@@ -3,6 +3,7 @@
 //! email table and the history; and the two functions that change it,
 //! [`State::validate`] and [`State::apply`].
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -462,9 +463,9 @@ impl State {
                 let ids = self.ids_of(who, *pending);
                 let set = self.pending.scope_mut(scope);
                 if *pending {
-                    *set |= &ids;
+                    *set |= &*ids;
                 } else {
-                    *set -= &ids;
+                    *set -= &*ids;
                 }
                 self.pending.prune(scope);
                 Applied::default()
@@ -492,7 +493,7 @@ impl State {
 
     /// The ids of the addresses an operation names: emails interned when
     /// `intern`, else looked up (unknown ones have no entries to change).
-    fn ids_of(&mut self, who: &Who, intern: bool) -> RoaringTreemap {
+    fn ids_of<'w>(&mut self, who: &'w Who, intern: bool) -> Cow<'w, RoaringTreemap> {
         let mut ids: Vec<u64> = Vec::with_capacity(who.emails.len());
         if intern && !who.emails.is_empty() {
             let table = Arc::make_mut(&mut self.emails);
@@ -510,11 +511,11 @@ impl State {
             );
         }
         if ids.is_empty() {
-            return who.phones.clone();
+            return Cow::Borrowed(&who.phones);
         }
         let mut set = crate::bitmap::from_unsorted(ids);
         crate::bitmap::union_into(&mut set, &who.phones);
-        set
+        Cow::Owned(set)
     }
 
     fn apply_change(&mut self, c: &ChangeOp) -> Applied {
@@ -524,21 +525,27 @@ impl State {
             .then(|| ids.min().and_then(AddressId::new))
             .flatten();
         let mut applied = Applied::default();
-        let mut record = |state: &mut State, list: Option<ListId>, changed: RoaringTreemap| {
-            applied.changed += changed.len();
-            applied.unchanged += c.requested.saturating_sub(changed.len());
-            if let Some(address) = single
-                && !changed.is_empty()
-            {
-                applied.changes.push(Change {
-                    at: c.at,
-                    action: c.action,
-                    list,
-                    scope: c.scope.clone(),
-                    address,
-                    source: c.source,
-                });
-            }
+        let mut record = |state: &mut State, list: Option<ListId>, changed: Changed| {
+            let n = changed.len();
+            applied.changed += n;
+            applied.unchanged += c.requested.saturating_sub(n);
+            let addresses = match changed {
+                Changed::One(None) => return,
+                Changed::One(Some(address)) => {
+                    applied.changes.push(Change {
+                        at: c.at,
+                        action: c.action,
+                        list,
+                        scope: c.scope.clone(),
+                        address,
+                        source: c.source,
+                    });
+                    Addresses::One(address)
+                }
+                // `single` is set only for one id, which `change_set`
+                // answers with `Changed::One`.
+                Changed::Many(ids) => Addresses::Many(ids),
+            };
             let template = Record {
                 at: c.at,
                 action: c.action,
@@ -547,7 +554,13 @@ impl State {
                 source: c.source,
                 addresses: Addresses::Many(RoaringTreemap::new()),
             };
-            state.history.push_many(&template, changed);
+            match addresses {
+                Addresses::Many(ids) => state.history.push_many(&template, ids),
+                one => state.history.push_record(Record {
+                    addresses: one,
+                    ..template
+                }),
+            }
         };
         match c.action {
             Action::OptOut | Action::OptIn => {
@@ -570,6 +583,22 @@ impl State {
     }
 }
 
+/// The ids a change set changed.
+enum Changed {
+    /// A single-address change: the id, if it changed.
+    One(Option<AddressId>),
+    Many(RoaringTreemap),
+}
+
+impl Changed {
+    fn len(&self) -> u64 {
+        match self {
+            Changed::One(id) => u64::from(id.is_some()),
+            Changed::Many(ids) => ids.len(),
+        }
+    }
+}
+
 /// Adds `ids` to `target` (or removes them) and returns those that
 /// changed; one id (most changes) by a single insert or remove.
 fn change_set(
@@ -577,28 +606,23 @@ fn change_set(
     ids: &RoaringTreemap,
     single: Option<AddressId>,
     adds: bool,
-) -> RoaringTreemap {
+) -> Changed {
     if let Some(id) = single {
-        let id = id.get();
         let changed = if adds {
-            target.insert(id)
+            target.insert(id.get())
         } else {
-            target.remove(id)
+            target.remove(id.get())
         };
-        let mut out = RoaringTreemap::new();
-        if changed {
-            out.insert(id);
-        }
-        return out;
+        return Changed::One(changed.then_some(id));
     }
     if adds {
         let changed = ids - &*target;
         crate::bitmap::union_into(target, &changed);
-        changed
+        Changed::Many(changed)
     } else {
         let changed = crate::bitmap::intersection(ids, target);
         *target -= &changed;
-        changed
+        Changed::Many(changed)
     }
 }
 
