@@ -92,13 +92,6 @@ impl EmailTable {
         self.emails.get_index(index).map(|k| &k.0)
     }
 
-    /// Whether this table could have given out `id`: every phone id, and
-    /// the email ids of its entries.
-    pub(crate) fn assigned(&self, id: AddressId) -> bool {
-        id.email_index()
-            .is_none_or(|index| usize::try_from(index).is_ok_and(|i| i < self.emails.len()))
-    }
-
     /// The first email id past the table, if there is one.
     pub(crate) fn end(&self) -> Option<u64> {
         super::id::EMAIL_BASE.checked_add(self.emails.len() as u64)

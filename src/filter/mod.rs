@@ -60,6 +60,9 @@ pub struct Suppression {
     blocked_bitmap: RoaringTreemap,
     opted_out_bitmap: RoaringTreemap,
     emails: Arc<EmailTable>,
+    /// The highest id the store could have assigned: every phone id and
+    /// the email ids of its table are at or below it.
+    last_assigned: u64,
     hashed: Vec<Arc<HashedList>>,
 }
 
@@ -100,6 +103,7 @@ impl Suppression {
             opted_out: IdSet::from_bitmap(&opted_out),
             blocked_bitmap: blocked,
             opted_out_bitmap: opted_out,
+            last_assigned: emails.end().map_or(u64::MAX, |end| end - 1),
             emails,
             hashed: if category.honours_opt_outs() {
                 hashed
@@ -164,7 +168,7 @@ impl Suppression {
     /// ```
     #[inline]
     pub fn check_id(&self, id: AddressId) -> Option<SkipReason> {
-        if !self.emails.assigned(id) {
+        if id.get() > self.last_assigned {
             Some(SkipReason::UnknownId)
         } else if self.blocked.contains(id.get()) {
             Some(SkipReason::Blocked)
@@ -436,7 +440,7 @@ impl Suppression {
                     self.check_raw(raw, verdicts);
                     for (verdict, &id) in verdicts.iter_mut().zip(raw) {
                         if verdict.is_none()
-                            && AddressId::new(id).is_none_or(|id| !self.emails.assigned(id))
+                            && (id > self.last_assigned || AddressId::new(id).is_none())
                         {
                             *verdict = Some(SkipReason::UnknownId);
                         }
