@@ -235,17 +235,21 @@ pub(crate) fn parse(
         len: 0,
     };
     let mut letters = false;
+    // The count is a local, not the struct's field, so that it stays in a
+    // register through the loop.
+    let mut len = 0;
     for &b in rest {
         match b {
             b'0'..=b'9' => {
-                *digits.buf.get_mut(digits.len)? = b - b'0';
-                digits.len += 1;
+                *digits.buf.get_mut(len)? = b - b'0';
+                len += 1;
             }
             b' ' | b'-' | b'.' | b'(' | b')' => {}
             _ if b.is_ascii() && !b.is_ascii_digit() && b != b'+' => letters = true,
             _ => return None,
         }
     }
+    digits.len = len;
     if letters {
         // With no digit and no '+' there is nothing that can start a number;
         // anything else with letters (vanity numbers, extensions) is the full
