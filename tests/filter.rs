@@ -576,6 +576,132 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// A split fed in chunks of random sizes gives, input for input, what
+    /// the split of the whole audience gives — duplicates across chunks
+    /// included — and the same report; the ids path too.
+    #[test]
+    fn a_streamed_split_is_the_whole_split(
+        audience in proptest::collection::vec(entry(), 0..150),
+        cuts in proptest::collection::vec(0usize..40, 0..12),
+        opted in proptest::collection::vec(0u8..40, 0..15),
+        blocked in proptest::collection::vec(0u8..40, 0..5),
+        opted_emails in proptest::collection::vec(0u8..10, 0..4),
+        category in prop::sample::select(vec![Category::Marketing, Category::Utility, Category::Authentication]),
+    ) {
+        let n = us();
+        let store = Store::new();
+        for who in &opted {
+            store.opt_out(&addr(&n, &render(&Entry::Person { who: *who, layout: 0 })), &Edit::new()).unwrap();
+        }
+        for who in &blocked {
+            store.block(&addr(&n, &render(&Entry::Person { who: *who, layout: 1 })), &Edit::new()).unwrap();
+        }
+        for who in &opted_emails {
+            store.opt_out(&addr(&n, &render(&Entry::Email { who: *who, upper: false })), &Edit::new()).unwrap();
+        }
+        let suppression = store.compile(&Dispatch::new(category).channel(ch_a())).unwrap();
+        let inputs: Vec<String> = audience.iter().map(render).collect();
+        let whole = suppression.split(&n, &inputs);
+
+        // Chunk boundaries from the random cuts (empty chunks included).
+        let mut stream = suppression.stream();
+        let mut verdicts = Vec::new();
+        let mut rest: &[String] = &inputs;
+        for cut in cuts.iter().chain(std::iter::once(&usize::MAX)) {
+            let (chunk, tail) = rest.split_at((*cut).min(rest.len()));
+            stream.push(&n, chunk, &mut verdicts);
+            rest = tail;
+        }
+        prop_assert_eq!(verdicts.len(), inputs.len());
+        prop_assert_eq!(&stream.report(), whole.report());
+        for (k, (verdict, outcome)) in verdicts.iter().zip(whole.outcomes()).enumerate() {
+            prop_assert_eq!(verdict.reason(), outcome.skip_reason(), "input {}: {:?}", k, inputs[k]);
+            let id = outcome.address().and_then(|a| store.id(a));
+            prop_assert_eq!(verdict.id(), id, "input {}: {:?}", k, inputs[k]);
+        }
+
+        // The ids of the valid phone inputs, streamed the same way.
+        let ids: Vec<AddressId> = inputs
+            .iter()
+            .filter_map(|i| n.address(i).ok().and_then(|a| a.phone_id()))
+            .collect();
+        let whole = suppression.split_ids(&ids);
+        let mut stream = suppression.stream();
+        let mut verdicts = Vec::new();
+        let mut rest: &[AddressId] = &ids;
+        for cut in cuts.iter().chain(std::iter::once(&usize::MAX)) {
+            let (chunk, tail) = rest.split_at((*cut).min(rest.len()));
+            stream.push_ids(chunk, &mut verdicts);
+            rest = tail;
+        }
+        let reasons: Vec<Option<SkipReason>> = verdicts.iter().map(|v| v.reason()).collect();
+        prop_assert_eq!(reasons.as_slice(), whole.verdicts());
+        prop_assert_eq!(&stream.report(), whole.report());
+    }
+}
+
+/// A streamed split of 200,000 inputs in chunks of 7,000 (so parallel
+/// pieces and shards are exercised) against the whole split: the first
+/// occurrence wins across chunks, and its memory holds only the people
+/// sent to.
+#[test]
+fn a_streamed_split_of_many_chunks_is_the_whole_split() {
+    let n = us();
+    let store = Store::new();
+    let number = |i: u64| 14_150_000_000 + i * 37;
+    let opted: Vec<AddressId> = (0..100_000u64)
+        .filter(|i| i.is_multiple_of(7))
+        .filter_map(|i| AddressId::new(number(i)))
+        .collect();
+    store.opt_out_ids(&opted, &Edit::new()).unwrap();
+    let suppression = store.compile(&marketing(ch_a())).unwrap();
+    // Everyone once in E.164, then again in reverse in a national layout,
+    // with emails and junk between.
+    let inputs: Vec<String> = (0..100_000u64)
+        .map(|i| format!("+{}", number(i)))
+        .chain((0..100_000u64).rev().map(|i| {
+            let d = number(i) - 10_000_000_000;
+            match i % 50 {
+                0 => format!("person{}@Example.com", i % 1000),
+                1 => "not a number".to_owned(),
+                _ => format!(
+                    "({}) {:03}-{:04}",
+                    d / 10_000_000,
+                    d / 10_000 % 1000,
+                    d % 10_000
+                ),
+            }
+        }))
+        .collect();
+    let whole = suppression.split(&n, &inputs);
+    let mut stream = suppression.stream();
+    let mut verdicts = Vec::new();
+    for chunk in inputs.chunks(7_000) {
+        stream.push(&n, chunk, &mut verdicts);
+    }
+    let reasons: Vec<Option<SkipReason>> = verdicts.iter().map(|v| v.reason()).collect();
+    let expected: Vec<Option<SkipReason>> =
+        whole.outcomes().iter().map(|o| o.skip_reason()).collect();
+    assert_eq!(reasons, expected);
+    assert_eq!(&stream.report(), whole.report());
+    // Later national spellings of people sent to, and 2,000 emails of 20
+    // people.
+    let repeats = (0..100_000u64)
+        .filter(|i| i % 50 > 1 && !i.is_multiple_of(7))
+        .count();
+    assert_eq!(stream.report().duplicate, (repeats + 2_000 - 20) as u64);
+    // 16 bytes a slot at most twice the people sent to, plus the emails.
+    let people = stream.report().sendable as usize;
+    assert!(
+        stream.memory() <= people * 8 * 4 + 64 * 1024 * 8 + 1_000 * 64,
+        "{}",
+        stream.memory()
+    );
+}
+
 /// Duplicates far apart land in different parallel chunks (each at least
 /// 65,536 inputs): the first occurrence still wins, whichever chunk and
 /// shard it is in.
@@ -880,6 +1006,20 @@ fn ids_this_store_did_not_assign_are_never_sent() {
         );
         assert_eq!(split.report().unknown_id, 1);
         assert_eq!(SkipReason::UnknownId.to_string(), "Unknown Id");
+        let mut streamed = Vec::new();
+        let mut stream = s.stream();
+        stream.push_ids(&[foreign, phone_id], &mut streamed);
+        stream.push_ids(&[known, foreign], &mut streamed);
+        let reasons: Vec<_> = streamed.iter().map(|v| v.reason()).collect();
+        assert_eq!(
+            reasons,
+            [
+                Some(SkipReason::UnknownId),
+                None,
+                known_verdict,
+                Some(SkipReason::UnknownId)
+            ]
+        );
 
         let junk = [
             0,

@@ -15,10 +15,12 @@ mod dispatch;
 mod hashed;
 mod idset;
 mod outcome;
+mod stream;
 
 pub use dispatch::Dispatch;
 pub use hashed::{Digest, HashedList};
 pub use outcome::{BitmapSplit, IdSplit, Outcome, Recipient, Report, SkipReason, Split};
+pub use stream::{StreamSplit, Verdict};
 
 use dedupe::{Key, Mark, Shards, UNKNOWN_EMAIL, chunk_len, dedupe, filled, finish};
 use idset::{BATCH, IdSet};
