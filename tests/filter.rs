@@ -524,6 +524,25 @@ fn render(e: &Entry) -> String {
     }
 }
 
+/// A store with the pool's people opted out (written in E.164), blocked
+/// (written nationally) and emails opted out, as the property tests draw them.
+fn store_of(n: &Normalizer, opted: &[u8], blocked: &[u8], opted_emails: &[u8]) -> Store {
+    let store = Store::new();
+    for &who in opted {
+        let a = addr(n, &render(&Entry::Person { who, layout: 0 }));
+        store.opt_out(&a, &Edit::new()).unwrap();
+    }
+    for &who in blocked {
+        let a = addr(n, &render(&Entry::Person { who, layout: 1 }));
+        store.block(&a, &Edit::new()).unwrap();
+    }
+    for &who in opted_emails {
+        let a = addr(n, &render(&Entry::Email { who, upper: false }));
+        store.opt_out(&a, &Edit::new()).unwrap();
+    }
+    store
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
@@ -539,16 +558,7 @@ proptest! {
         category in prop::sample::select(vec![Category::Marketing, Category::Utility, Category::Authentication]),
     ) {
         let n = us();
-        let store = Store::new();
-        for who in &opted {
-            store.opt_out(&addr(&n, &render(&Entry::Person { who: *who, layout: 0 })), &Edit::new()).unwrap();
-        }
-        for who in &blocked {
-            store.block(&addr(&n, &render(&Entry::Person { who: *who, layout: 1 })), &Edit::new()).unwrap();
-        }
-        for who in &opted_emails {
-            store.opt_out(&addr(&n, &render(&Entry::Email { who: *who, upper: false })), &Edit::new()).unwrap();
-        }
+        let store = store_of(&n, &opted, &blocked, &opted_emails);
         let dispatch = Dispatch::new(category).channel(ch_a());
         let inputs: Vec<String> = audience.iter().map(render).collect();
         let split = store.compile(&dispatch).unwrap().split(&n, &inputs);
@@ -592,16 +602,7 @@ proptest! {
         category in prop::sample::select(vec![Category::Marketing, Category::Utility, Category::Authentication]),
     ) {
         let n = us();
-        let store = Store::new();
-        for who in &opted {
-            store.opt_out(&addr(&n, &render(&Entry::Person { who: *who, layout: 0 })), &Edit::new()).unwrap();
-        }
-        for who in &blocked {
-            store.block(&addr(&n, &render(&Entry::Person { who: *who, layout: 1 })), &Edit::new()).unwrap();
-        }
-        for who in &opted_emails {
-            store.opt_out(&addr(&n, &render(&Entry::Email { who: *who, upper: false })), &Edit::new()).unwrap();
-        }
+        let store = store_of(&n, &opted, &blocked, &opted_emails);
         let suppression = store.compile(&Dispatch::new(category).channel(ch_a())).unwrap();
         let inputs: Vec<String> = audience.iter().map(render).collect();
         let whole = suppression.split(&n, &inputs);

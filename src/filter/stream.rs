@@ -232,6 +232,20 @@ impl Seen {
     }
 }
 
+/// Appends `n` placeholder verdicts to `out` and returns them, to be
+/// filled in place.
+fn extend(out: &mut Vec<Verdict>, n: usize) -> &mut [Verdict] {
+    let start = out.len();
+    out.resize(
+        start + n,
+        Verdict {
+            id: None,
+            reason: None,
+        },
+    );
+    out.get_mut(start..).unwrap_or(&mut [])
+}
+
 /// Marks an entry whose key is the hash of an email the store does not
 /// know.
 const HASHED: u64 = 1 << 63;
@@ -376,15 +390,7 @@ impl StreamSplit<'_> {
     /// ```
     pub fn push_ids(&mut self, ids: &[AddressId], out: &mut Vec<Verdict>) {
         let s = self.suppression;
-        let start = out.len();
-        out.resize(
-            start + ids.len(),
-            Verdict {
-                id: None,
-                reason: None,
-            },
-        );
-        let verdicts = out.get_mut(start..).unwrap_or(&mut []);
+        let verdicts = extend(out, ids.len());
         let pieces: Vec<Piece> = verdicts
             .par_chunks_mut(PIECE)
             .zip(ids.par_chunks(PIECE))
@@ -439,15 +445,7 @@ impl StreamSplit<'_> {
     ) {
         let s = self.suppression;
         let aliases = s.emails.aliases();
-        let start = out.len();
-        out.resize(
-            start + inputs.len(),
-            Verdict {
-                id: None,
-                reason: None,
-            },
-        );
-        let verdicts = out.get_mut(start..).unwrap_or(&mut []);
+        let verdicts = extend(out, inputs.len());
         let pieces: Vec<Piece> = verdicts
             .par_chunks_mut(PIECE)
             .zip(inputs.par_chunks(PIECE))
